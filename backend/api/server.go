@@ -1,0 +1,81 @@
+// Package api is Threadline's one HTTP JSON API under /api/. The desktop
+// shell serves it through the Wails asset server and `threadline serve`
+// through a loopback listener; both mount the same Server.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"threadline/backend/buildinfo"
+	"threadline/backend/events"
+	"threadline/backend/store"
+)
+
+// Config is what the API serves.
+type Config struct {
+	Store  *store.Store
+	Bus    *events.Bus
+	Logger *slog.Logger
+}
+
+// Server routes /api/ requests to handlers.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	mappers []ErrorMapper
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// New returns a Server with every route registered.
+func New(cfg Config) *Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), done: make(chan struct{})}
+	s.handle("GET /api/health", s.health)
+	s.handle("GET /api/version", s.version)
+	s.handle("GET /api/events", s.events)
+	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
+		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
+	})
+	return s
+}
+
+func (s *Server) handle(pattern string, h HandlerFunc) { s.mux.HandleFunc(pattern, s.wrap(h)) }
+
+// ServeHTTP serves one API request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Close ends open event streams so that a graceful HTTP shutdown does not
+// wait for them.
+func (s *Server) Close() { s.closeOnce.Do(func() { close(s.done) }) }
+
+// uiClientHeader marks requests made by Threadline's own frontend; it lets
+// the logs (and the desktop smoke test) tell that the page inside the
+// window is alive.
+const uiClientHeader = "X-Threadline-Client"
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get(uiClientHeader) == "ui" {
+		s.log.Info("frontend reached /api/health", "events", r.URL.Query().Get("events"))
+	}
+	return WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) version(w http.ResponseWriter, r *http.Request) error {
+	schema, err := s.cfg.Store.Schema()
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, map[string]any{
+		"version": buildinfo.Version,
+		"commit":  buildinfo.Commit,
+		"schema":  schema,
+	})
+}
