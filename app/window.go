@@ -13,6 +13,7 @@ import (
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"threadline/backend/api"
@@ -21,7 +22,7 @@ import (
 
 // Run opens the main window and blocks until it is closed. The caller closes
 // the engine afterwards.
-func Run(e *engine.Engine, assets fs.FS, log *slog.Logger) error {
+func Run(e *engine.Engine, assets fs.FS, icon []byte, log *slog.Logger) error {
 	if err := checkDisplay(); err != nil {
 		return err
 	}
@@ -41,6 +42,7 @@ func Run(e *engine.Engine, assets fs.FS, log *slog.Logger) error {
 			// request, reach the API.
 			Handler: api.WebviewGuard(e.API),
 		},
+		Linux: &linux.Options{Icon: icon, ProgramName: "threadline"},
 		OnStartup: func(ctx context.Context) {
 			log.Info("desktop window started")
 			go func() {
