@@ -2,6 +2,7 @@ package search
 
 import (
 	"strings"
+	"time"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -89,6 +90,11 @@ func (c *compiler) term(e *TermExpr, negated bool) query.Query {
 		if e.Prefix {
 			return c.prefix(e.Value, negated)
 		}
+		if len(c.tokens(anText, e.Value)) == 0 && len(c.tokens(anAddr, e.Value)) == 0 {
+			// Only punctuation: nothing to look for. Matching everything
+			// keeps "foo ..." equal to "foo".
+			return query.NewMatchAllQuery()
+		}
 		var qs []query.Query
 		for _, f := range textFields {
 			if q := c.match(f.name, f.analyzer, e.Value); q != nil {
@@ -99,11 +105,6 @@ func (c *compiler) term(e *TermExpr, negated bool) query.Query {
 			for _, t := range c.tokens(anText, e.Value) {
 				c.marks.terms[t] = true
 			}
-		}
-		if len(qs) == 0 {
-			// Only punctuation: nothing to look for. Matching everything
-			// keeps "foo ..." equal to "foo".
-			return query.NewMatchAllQuery()
 		}
 		return disjunction(qs)
 	case "subject":
@@ -133,23 +134,19 @@ func (c *compiler) term(e *TermExpr, negated bool) query.Query {
 	case "pipeline":
 		return c.exact(fPipeline, e.Value)
 	case "before":
-		q := query.NewDateRangeInclusiveQuery(farPast, e.Time, nil, &falseV)
+		q := query.NewDateRangeInclusiveQuery(time.Time{}, e.Time, nil, &falseV)
 		q.SetField(fDate)
 		return q
 	case "after":
-		q := query.NewDateRangeInclusiveQuery(e.Time, farFuture, &trueV, nil)
+		q := query.NewDateRangeInclusiveQuery(e.Time, time.Time{}, &trueV, nil)
 		q.SetField(fDate)
 		return q
 	}
 	return query.NewMatchNoneQuery()
 }
 
-var (
-	trueV, falseV = true, false
-	// Bleve's date range needs both ends; these lie outside any mail.
-	farPast   = mustDate("1000-01-01")
-	farFuture = mustDate("3000-01-01")
-)
+// A zero time leaves that end of a date range open.
+var trueV, falseV = true, false
 
 // match is a term query for a value that analyses to one term, a phrase
 // query for one that analyses to several, and nil for one that analyses to

@@ -182,6 +182,12 @@ func dateKey(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
+// indexableDate: Bleve rejects dates it cannot hold in int64 nanoseconds,
+// and a message with a nonsense Date header must still be indexed.
+func indexableDate(t time.Time) bool {
+	return !t.IsZero() && t.Year() >= minYear && t.Year() <= maxYear
+}
+
 // fields turns a document into the values Bleve indexes.
 func fields(d Doc) map[string]any {
 	switch d := d.(type) {
@@ -198,7 +204,7 @@ func fields(d Doc) map[string]any {
 			fFolder:   d.Folder,
 			fFolderF:  d.Account + facetSep + d.Folder,
 		}
-		if !d.Date.IsZero() {
+		if indexableDate(d.Date) {
 			m[fDate] = d.Date
 		}
 		from, fromT := addrValues(d.From)
@@ -231,7 +237,7 @@ func fields(d Doc) map[string]any {
 			fCompany:  d.Company,
 			fStageF:   d.Stage + facetSep + d.StageName,
 		}
-		if !d.UpdatedAt.IsZero() {
+		if indexableDate(d.UpdatedAt) {
 			m[fDate] = d.UpdatedAt
 		}
 		if len(d.Notes) > 0 {

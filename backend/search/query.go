@@ -404,6 +404,9 @@ func (p *parser) term(t token) (Expr, error) {
 	return e, nil
 }
 
+// Bleve stores dates as nanoseconds since 1970 in an int64.
+const minYear, maxYear = 1678, 2261
+
 // parseDate reads a date for before: and after:: an absolute day, month or
 // year (2024-03-01, 2024/03/01, 2024-03, 2024), today, yesterday, or an
 // age (7d, 2w, 3m, 1y) counted back from now.
@@ -433,16 +436,11 @@ func parseDate(v string, opts ParseOptions) (time.Time, error) {
 	}
 	for _, layout := range []string{"2006-01-02", "2006/01/02", "2006-1-2", "2006/1/2", "2006-01", "2006"} {
 		if t, err := time.ParseInLocation(layout, v, opts.Location); err == nil {
+			if t.Year() < minYear || t.Year() > maxYear {
+				return time.Time{}, fmt.Errorf("%q is outside the years %d to %d", v, minYear, maxYear)
+			}
 			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date: use YYYY-MM-DD, YYYY-MM, YYYY, today, yesterday, or an age like 7d, 2w, 3m, 1y", v)
-}
-
-func mustDate(s string) time.Time {
-	t, err := time.Parse("2006-01-02", s)
-	if err != nil {
-		panic(err)
-	}
-	return t
 }

@@ -135,3 +135,10 @@ func TestParseDateUsesLocation(t *testing.T) {
 		t.Fatalf("after:2024-01-02 in UTC+2 = %v; want 2024-01-01T22:00Z", got.UTC())
 	}
 }
+
+func TestParseDateRange(t *testing.T) {
+	var qe *QueryError
+	if _, err := parseTest("after:1500"); !errors.As(err, &qe) {
+		t.Fatalf("after:1500: %v; want a QueryError", err)
+	}
+}

@@ -66,8 +66,10 @@ func highlight(text string, m *marks, width int) string {
 			}
 		}
 		from = hits[best].start - width/5
-		if from < 0 {
-			from = 0
+		// Use the whole width when the text ends soon after the match.
+		from = max(0, min(from, len(text)-width))
+		for from > 0 && !utf8.RuneStart(text[from]) {
+			from--
 		}
 		// Start at a word boundary.
 		if from > 0 {
@@ -80,7 +82,7 @@ func highlight(text string, m *marks, width int) string {
 		}
 	}
 	to := from + width
-	if to > len(text) {
+	if to >= len(text) {
 		to = len(text)
 	} else {
 		for to > from && !utf8.RuneStart(text[to]) {
