@@ -71,11 +71,11 @@ type Index struct {
 
 // Status is what the indexer is doing.
 type Status struct {
-	Rebuilding bool  `json:"rebuilding"`
-	Done       int   `json:"done"`
-	Total      int   `json:"total"`
-	Pending    int   `json:"pending"`
-	Docs       int64 `json:"docs"`
+	Rebuilding bool   `json:"rebuilding"`
+	Done       int    `json:"done"`
+	Total      int    `json:"total"`
+	Pending    int    `json:"pending"`
+	Docs       int64  `json:"docs"`
 	LastError  string `json:"last_error,omitempty"`
 }
 

@@ -149,8 +149,8 @@ func TestSearchQueries(t *testing.T) {
 		{`from:@example.org`, []string{"mail:m3"}}, // subdomains match too
 		{`from:cafe.example.org`, []string{"mail:m3"}},
 		{`to:alice`, []string{"mail:m2"}},
-		{`to:carol`, []string{"mail:m2"}},                // Cc counts as a recipient
-		{`to:mail.example.com`, []string{"mail:m2"}},     // subdomain phrase
+		{`to:carol`, []string{"mail:m2"}},            // Cc counts as a recipient
+		{`to:mail.example.com`, []string{"mail:m2"}}, // subdomain phrase
 		{`subject:newsletter`, []string{"mail:m3"}},
 		{`subject:"quarterly report" -subject:re`, []string{"mail:m1"}},
 		{`has:attachment`, []string{"mail:m1"}},
