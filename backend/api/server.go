@@ -10,6 +10,7 @@ import (
 
 	"threadline/backend/buildinfo"
 	"threadline/backend/events"
+	"threadline/backend/search"
 	"threadline/backend/store"
 )
 
@@ -18,6 +19,8 @@ type Config struct {
 	Store  *store.Store
 	Bus    *events.Bus
 	Logger *slog.Logger
+	// Search is the search index; nil answers /api/search with 503.
+	Search *search.Index
 }
 
 // Server routes /api/ requests to handlers.
@@ -41,6 +44,7 @@ func New(cfg Config) *Server {
 	s.handle("GET /api/health", s.health)
 	s.handle("GET /api/version", s.version)
 	s.handle("GET /api/events", s.events)
+	s.routesSearch()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})

@@ -58,6 +58,10 @@ type Index struct {
 
 	loaders map[Kind]Loader
 
+	// work serialises rebuilds and log application: a rebuild loads from
+	// an older snapshot than a concurrent log pass might, and must not
+	// overwrite what that pass wrote.
+	work        sync.Mutex
 	needRebuild bool
 	rebuildReq  chan struct{}
 	wake        chan struct{}
@@ -211,11 +215,6 @@ func (x *Index) RequestRebuild() {
 
 func (x *Index) run(ctx context.Context) {
 	defer close(x.done)
-	if x.needRebuild {
-		if err := x.Rebuild(ctx); err != nil && ctx.Err() == nil {
-			x.log.Error("search index rebuild failed; it is retried at the next start", "err", err)
-		}
-	}
 	backoff := time.Duration(0)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -261,9 +260,19 @@ func (x *Index) setError(err error) {
 	}
 }
 
-// Sync applies every pending change now and returns when the log is
-// empty (apart from kinds with no loader) or an error stopped it.
+// Sync brings the index up to date now: it first rebuilds it if Open found
+// it missing or unusable, then applies every pending change, and returns
+// when the log is empty (apart from kinds with no loader) or an error
+// stopped it.
 func (x *Index) Sync(ctx context.Context) error {
+	x.work.Lock()
+	defer x.work.Unlock()
+	if x.needRebuild {
+		if err := x.rebuild(ctx, nil); err != nil {
+			return err
+		}
+		x.needRebuild = false
+	}
 	for ctx.Err() == nil {
 		n, err := x.applyLog()
 		if err != nil {
@@ -384,6 +393,16 @@ func (x *Index) Rebuild(ctx context.Context) error {
 
 // RebuildProgress is Rebuild that also calls progress after each batch.
 func (x *Index) RebuildProgress(ctx context.Context, progress func(done, total int)) error {
+	x.work.Lock()
+	defer x.work.Unlock()
+	if err := x.rebuild(ctx, progress); err != nil {
+		return err
+	}
+	x.needRebuild = false
+	return nil
+}
+
+func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) error {
 	x.mu.Lock()
 	if x.bidx != nil {
 		x.bidx.Close()

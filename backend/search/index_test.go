@@ -12,7 +12,7 @@ import (
 
 	"threadline/backend/events"
 	"threadline/backend/search"
-	"threadline/backend/search/internal/searchtest"
+	"threadline/backend/search/searchtest"
 	"threadline/backend/store"
 )
 
