@@ -183,13 +183,19 @@ func (c *compiler) prefix(v string, negated bool) query.Query {
 	return disjunction(qs)
 }
 
-// address: a whole address is one exact term; anything else (a name, a
-// local part, a domain) is a word or phrase among the address parts.
+// address: a name, a local part or a domain is a word or phrase among the
+// names and address parts. A whole address is also an exact term, which
+// is what normally matches; the phrase then only adds display names that
+// are themselves that address ("bob@x.com" <other@y.com>), as in notmuch.
 func (c *compiler) address(whole, parts, v string) query.Query {
+	phrase := c.match(parts, anAddr, strings.TrimPrefix(v, "@"))
 	if at := strings.IndexByte(v, '@'); at > 0 && at < len(v)-1 && !strings.ContainsAny(v, " \t<>") {
-		return c.exact(whole, v)
+		if phrase == nil {
+			return c.exact(whole, v)
+		}
+		return query.NewDisjunctionQuery([]query.Query{c.exact(whole, v), phrase})
 	}
-	return orNone(c.match(parts, anAddr, strings.TrimPrefix(v, "@")))
+	return orNone(phrase)
 }
 
 func (c *compiler) exact(field, v string) query.Query {

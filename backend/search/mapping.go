@@ -10,18 +10,18 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
 // mappingVersion changes whenever the mapping or the way documents are
 // turned into fields changes; an index built with another version is
 // rebuilt when it is opened.
-const mappingVersion = "3"
+const mappingVersion = "4"
 
 // Analyzers.
 const (
-	// anText: Unicode word segmentation, accents folded to ASCII
+	// anText: Unicode word segmentation (split at '.' and ':' too, see
+	// wordsTokenizer), accents folded to ASCII
 	// ("Müller" finds "muller"), lower case. No stemming: users search
 	// names and companies, where stemming does more harm than good.
 	anText = "tl_text"
@@ -84,7 +84,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	if err := im.AddCustomAnalyzer(anText, map[string]any{
 		"type":          custom.Name,
 		"char_filters":  []any{asciifolding.Name},
-		"tokenizer":     unicode.Name,
+		"tokenizer":     wordsTokenizer,
 		"token_filters": []any{lowercase.Name},
 	}); err != nil {
 		return nil, err

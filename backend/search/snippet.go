@@ -21,7 +21,7 @@ import (
 const snippetScan = 32 << 10
 
 var (
-	snippetTokenizer analysis.Tokenizer = unicodetok.NewUnicodeTokenizer()
+	snippetTokenizer analysis.Tokenizer = words{unicodetok.NewUnicodeTokenizer()}
 	folder                              = asciifolding.New()
 )
 

@@ -13,14 +13,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
+	netmail "net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode non-UTF-8 parts
 	"github.com/emersion/go-message/mail"
 
@@ -121,66 +123,82 @@ var (
 
 // Parse turns one message into a document. id names it; folder is where
 // it lives. Malformed parts are skipped, not fatal: real mail is messy.
+//
+// The body is what notmuch indexes as a message's text, so that the
+// comparison with notmuch measures tokenization rather than MIME walking:
+// every text/* part (HTML with its tags removed), including the text of
+// attachments and of forwarded messages, but not signatures.
 func Parse(raw []byte, id, folder string) (*search.MessageDoc, error) {
 	raw = StripMboxLine(raw)
-	r, err := mail.CreateReader(bytes.NewReader(raw))
-	if err != nil && r == nil {
+	ent, err := message.Read(bytes.NewReader(raw))
+	if ent == nil {
 		return nil, fmt.Errorf("corpus: %s: %w", id, err)
 	}
 	d := &search.MessageDoc{ID: id, Account: "corpus", Folder: folder}
-	h := r.Header
+	h := mail.Header{Header: ent.Header}
 	if d.Subject, err = h.Subject(); err != nil {
 		d.Subject = h.Get("Subject")
 	}
 	d.From = addresses(&h, "From")
 	d.To = addresses(&h, "To")
 	d.Cc = addresses(&h, "Cc")
-	if t, err := h.Date(); err == nil {
-		d.Date = t
-	}
+	d.Date = parseDate(h.Get("Date"))
 	if mid, err := h.MessageID(); err == nil && mid != "" {
 		d.ThreadID = mid
 	} else {
 		d.ThreadID = id
 	}
-	var plain, html strings.Builder
-	for {
-		p, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			// A broken part ends the walk; keep what was read.
-			break
-		}
-		switch ph := p.Header.(type) {
-		case *mail.InlineHeader:
-			ct, _, _ := ph.ContentType()
-			body, _ := io.ReadAll(io.LimitReader(p.Body, 1<<20))
-			switch ct {
-			case "text/plain", "":
-				plain.Write(body)
-				plain.WriteByte('\n')
-			case "text/html":
-				html.Write(body)
-			}
-		case *mail.AttachmentHeader:
-			name, _ := ph.Filename()
-			if name == "" {
-				_, params, _ := mime.ParseMediaType(ph.Get("Content-Type"))
-				name = params["name"]
-			}
-			if name != "" {
-				d.AttachmentNames = append(d.AttachmentNames, name)
-			}
-			d.HasAttachment = true
-		}
-	}
-	d.Body = plain.String()
-	if strings.TrimSpace(d.Body) == "" && html.Len() > 0 {
-		d.Body = entityRE.ReplaceAllString(tagRE.ReplaceAllString(html.String(), " "), " ")
-	}
+	var body strings.Builder
+	walk(ent, d, &body, 0)
+	d.Body = body.String()
 	return d, nil
+}
+
+func walk(ent *message.Entity, d *search.MessageDoc, body *strings.Builder, depth int) {
+	if depth > 10 {
+		return
+	}
+	ct, params, _ := ent.Header.ContentType()
+	if mr := ent.MultipartReader(); mr != nil {
+		for i := 0; ; i++ {
+			p, err := mr.NextPart()
+			if err != nil && p == nil {
+				return
+			}
+			// In multipart/signed the second part is the signature.
+			if ct == "multipart/signed" && i > 0 {
+				continue
+			}
+			walk(p, d, body, depth+1)
+		}
+	}
+	disp, dparams, _ := ent.Header.ContentDisposition()
+	name := dparams["filename"]
+	if name == "" {
+		name = params["name"]
+	}
+	if name != "" {
+		d.AttachmentNames = append(d.AttachmentNames, name)
+	}
+	if disp == "attachment" || name != "" {
+		d.HasAttachment = true
+	}
+	switch {
+	case ct == "message/rfc822":
+		if inner, err := message.Read(ent.Body); inner != nil {
+			walk(inner, d, body, depth+1)
+		} else {
+			_ = err
+		}
+	case ct == "text/html":
+		b, _ := io.ReadAll(io.LimitReader(ent.Body, 4<<20))
+		body.WriteString(entityRE.ReplaceAllString(tagRE.ReplaceAllString(string(b), " "), " "))
+		body.WriteByte('\n')
+	case strings.HasPrefix(ct, "text/") || ct == "":
+		b, _ := io.ReadAll(io.LimitReader(ent.Body, 4<<20))
+		body.Write(b)
+		body.WriteByte('\n')
+	}
 }
 
 func addresses(h *mail.Header, key string) []search.Address {
@@ -253,4 +271,56 @@ func WithMessageID(raw []byte, id string) []byte {
 		}
 	}
 	return append(hdr, raw...)
+}
+
+var dateLayouts = []string{
+	"Mon, 2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 2006 15:04:05 MST",
+	"2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 06 15:04:05 -0700",
+	"Mon, 2 Jan 2006 15:04:05",
+	"Mon, 2 Jan 2006 15:04",
+	"2 Jan 2006 15:04:05",
+	"Mon, 2 Jan 06 15:04:05",
+	"2 Jan 06 15:04:05",
+	"2 Jan 06 3:04:05 PM",
+	"Mon, 2 Jan 2006 3:04:05 PM",
+	"Mon Jan 2 15:04:05 2006",
+	"Mon, Jan 2 2006 15:04:05 -0700",
+	"Mon, Jan 2 2006 15:04:05",
+	"Mon, 2 January 2006 15:04:05 -0700",
+	"2006-01-02 15:04:05",
+}
+
+var (
+	spacesRE  = regexp.MustCompile(`\s+`)
+	commentRE = regexp.MustCompile(`\s*\([^)]*\)\s*$`)
+)
+
+// parseDate reads a Date header as leniently as mail readers do: RFC 5322
+// first, then common malformed shapes (no zone, which means UTC; two-digit
+// years; 12-hour clocks). Unreadable dates are zero.
+func parseDate(v string) time.Time {
+	v = strings.TrimSpace(spacesRE.ReplaceAllString(v, " "))
+	if v == "" {
+		return time.Time{}
+	}
+	if t, err := netmail.ParseDate(v); err == nil {
+		return t
+	}
+	v = commentRE.ReplaceAllString(v, "")
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, v); err == nil {
+			return t
+		}
+	}
+	// A trailing word that is neither a zone offset nor a known zone.
+	if i := strings.LastIndexByte(v, ' '); i > 0 {
+		for _, l := range dateLayouts {
+			if t, err := time.Parse(l, v[:i]); err == nil {
+				return t
+			}
+		}
+	}
+	return time.Time{}
 }
