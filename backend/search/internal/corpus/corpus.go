@@ -9,7 +9,9 @@
 package corpus
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +25,10 @@ import (
 	"time"
 
 	"github.com/emersion/go-message"
-	_ "github.com/emersion/go-message/charset" // decode non-UTF-8 parts
+	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+	"golang.org/x/net/html"
 
 	"threadline/backend/search"
 )
@@ -116,26 +120,54 @@ func StripMboxLine(raw []byte) []byte {
 	return raw
 }
 
-var (
-	tagRE    = regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]*>`)
-	entityRE = regexp.MustCompile(`&(nbsp|amp|lt|gt|quot|#\d+);`)
-)
+// htmlText writes the text of an HTML document: what a reader sees, not
+// tags, attribute values, scripts or styles.
+func htmlText(w *strings.Builder, doc []byte) {
+	z := html.NewTokenizer(bytes.NewReader(doc))
+	skip := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return
+		case html.StartTagToken:
+			if name, _ := z.TagName(); string(name) == "script" || string(name) == "style" {
+				skip++
+			}
+			w.WriteByte(' ')
+		case html.EndTagToken:
+			if name, _ := z.TagName(); (string(name) == "script" || string(name) == "style") && skip > 0 {
+				skip--
+			}
+			w.WriteByte(' ')
+		case html.SelfClosingTagToken:
+			w.WriteByte(' ')
+		case html.TextToken:
+			if skip == 0 {
+				w.Write(z.Text())
+			}
+		}
+	}
+}
 
 // Parse turns one message into a document. id names it; folder is where
 // it lives. Malformed parts are skipped, not fatal: real mail is messy.
 //
 // The body is what notmuch indexes as a message's text, so that the
 // comparison with notmuch measures tokenization rather than MIME walking:
-// every text/* part (HTML with its tags removed), including the text of
-// attachments and of forwarded messages, but not signatures.
+// every text/* part that is not an attachment (HTML reduced to its text),
+// including forwarded messages, but not signatures or attachments, whose
+// names are indexed instead. Transfer
+// encodings are decoded leniently, as mail readers do: a stray '=' in a
+// quoted-printable part is kept, not fatal.
 func Parse(raw []byte, id, folder string) (*search.MessageDoc, error) {
 	raw = StripMboxLine(raw)
-	ent, err := message.Read(bytes.NewReader(raw))
-	if ent == nil {
-		return nil, fmt.Errorf("corpus: %s: %w", id, err)
+	br := bufio.NewReader(bytes.NewReader(raw))
+	th, err := textproto.ReadHeader(br)
+	if err != nil {
+		return nil, fmt.Errorf("corpus: %s: header: %w", id, err)
 	}
+	h := mail.Header{Header: message.Header{Header: th}}
 	d := &search.MessageDoc{ID: id, Account: "corpus", Folder: folder}
-	h := mail.Header{Header: ent.Header}
 	if d.Subject, err = h.Subject(); err != nil {
 		d.Subject = h.Get("Subject")
 	}
@@ -149,30 +181,39 @@ func Parse(raw []byte, id, folder string) (*search.MessageDoc, error) {
 		d.ThreadID = id
 	}
 	var body strings.Builder
-	walk(ent, d, &body, 0)
+	walk(message.Header{Header: th}, br, d, &body, 0)
 	d.Body = body.String()
 	return d, nil
 }
 
-func walk(ent *message.Entity, d *search.MessageDoc, body *strings.Builder, depth int) {
+func walk(h message.Header, r io.Reader, d *search.MessageDoc, body *strings.Builder, depth int) {
 	if depth > 10 {
 		return
 	}
-	ct, params, _ := ent.Header.ContentType()
-	if mr := ent.MultipartReader(); mr != nil {
+	ct, params, err := h.ContentType()
+	if err != nil {
+		// "text/html;;;;" and similar: the type is still plain to see.
+		ct, _, _ = strings.Cut(h.Get("Content-Type"), ";")
+		ct = strings.ToLower(strings.TrimSpace(ct))
+	}
+	if ct == "" {
+		ct = "text/plain"
+	}
+	if strings.HasPrefix(ct, "multipart/") {
+		mr := textproto.NewMultipartReader(r, params["boundary"])
 		for i := 0; ; i++ {
 			p, err := mr.NextPart()
-			if err != nil && p == nil {
+			if err != nil {
 				return
 			}
 			// In multipart/signed the second part is the signature.
 			if ct == "multipart/signed" && i > 0 {
 				continue
 			}
-			walk(p, d, body, depth+1)
+			walk(message.Header{Header: p.Header}, p, d, body, depth+1)
 		}
 	}
-	disp, dparams, _ := ent.Header.ContentDisposition()
+	disp, dparams, _ := h.ContentDisposition()
 	name := dparams["filename"]
 	if name == "" {
 		name = params["name"]
@@ -183,42 +224,110 @@ func walk(ent *message.Entity, d *search.MessageDoc, body *strings.Builder, dept
 	if disp == "attachment" || name != "" {
 		d.HasAttachment = true
 	}
-	switch {
-	case ct == "message/rfc822":
-		if inner, err := message.Read(ent.Body); inner != nil {
-			walk(inner, d, body, depth+1)
-		} else {
-			_ = err
-		}
-	case ct == "text/html":
-		b, _ := io.ReadAll(io.LimitReader(ent.Body, 4<<20))
-		body.WriteString(entityRE.ReplaceAllString(tagRE.ReplaceAllString(string(b), " "), " "))
-		body.WriteByte('\n')
-	case strings.HasPrefix(ct, "text/") || ct == "":
-		b, _ := io.ReadAll(io.LimitReader(ent.Body, 4<<20))
-		body.Write(b)
-		body.WriteByte('\n')
+	// Like notmuch: an attachment contributes its name, not its content,
+	// except for a forwarded message, which is read like the rest.
+	if ct != "message/rfc822" && (disp == "attachment" || !strings.HasPrefix(ct, "text/")) {
+		return
 	}
+	rawBody, _ := io.ReadAll(io.LimitReader(r, 8<<20))
+	decoded := decodeTransfer(h.Get("Content-Transfer-Encoding"), rawBody)
+	if ct == "message/rfc822" {
+		br := bufio.NewReader(bytes.NewReader(decoded))
+		if th, err := textproto.ReadHeader(br); err == nil {
+			walk(message.Header{Header: th}, br, d, body, depth+1)
+		}
+		return
+	}
+	text := decoded
+	if cs := params["charset"]; cs != "" && !strings.EqualFold(cs, "us-ascii") && !strings.EqualFold(cs, "utf-8") {
+		if cr, err := charset.Reader(cs, bytes.NewReader(decoded)); err == nil {
+			if b, err := io.ReadAll(cr); err == nil {
+				text = b
+			}
+		}
+	}
+	if ct == "text/html" {
+		htmlText(body, text)
+	} else {
+		body.Write(text)
+	}
+	body.WriteByte('\n')
 }
 
-func addresses(h *mail.Header, key string) []search.Address {
-	list, err := h.AddressList(key)
-	if err == nil {
-		out := make([]search.Address, 0, len(list))
-		for _, a := range list {
-			out = append(out, search.Address{Name: a.Name, Addr: a.Address})
+// decodeTransfer undoes a Content-Transfer-Encoding, keeping what it
+// cannot decode.
+func decodeTransfer(enc string, b []byte) []byte {
+	switch strings.ToLower(strings.TrimSpace(enc)) {
+	case "quoted-printable":
+		out := make([]byte, 0, len(b))
+		for i := 0; i < len(b); i++ {
+			if b[i] != '=' {
+				out = append(out, b[i])
+				continue
+			}
+			if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+				i += 2
+				continue
+			}
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+				continue
+			}
+			if i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]) {
+				out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+				i += 2
+				continue
+			}
+			out = append(out, '=')
 		}
 		return out
+	case "base64":
+		clean := make([]byte, 0, len(b))
+		for _, c := range b {
+			if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+				clean = append(clean, c)
+			}
+		}
+		clean = clean[:len(clean)/4*4+min(len(clean)%4, 3)]
+		out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+		n, _ := base64.RawStdEncoding.Decode(out, clean)
+		return out[:n]
 	}
-	// Unparseable header: keep its text as a name, so words still match.
-	if v := h.Get(key); v != "" {
-		dec, err := h.Text(key)
+	return b
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f' }
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
+// addresses reads every header line of key: some messages repeat To or
+// Cc instead of listing the addresses in one.
+func addresses(h *mail.Header, key string) []search.Address {
+	var out []search.Address
+	for _, v := range h.Values(key) {
+		one := mail.HeaderFromMap(map[string][]string{key: {v}})
+		if list, err := one.AddressList(key); err == nil {
+			for _, a := range list {
+				out = append(out, search.Address{Name: a.Name, Addr: a.Address})
+			}
+			continue
+		}
+		// Unparseable: keep the text as a name, so its words still match.
+		dec, err := one.Text(key)
 		if err != nil {
 			dec = v
 		}
-		return []search.Address{{Name: dec}}
+		out = append(out, search.Address{Name: dec})
 	}
-	return nil
+	return out
 }
 
 // Message is one corpus message, read and parsed.
@@ -314,10 +423,16 @@ func parseDate(v string) time.Time {
 			return t
 		}
 	}
-	// A trailing word that is neither a zone offset nor a known zone.
-	if i := strings.LastIndexByte(v, ' '); i > 0 {
+	// Trailing words that are neither a zone offset nor a known zone
+	// ("Eastern Daylight Time"): read the date without them, as UTC.
+	for k := 0; k < 3; k++ {
+		i := strings.LastIndexByte(v, ' ')
+		if i <= 0 {
+			break
+		}
+		v = v[:i]
 		for _, l := range dateLayouts {
-			if t, err := time.Parse(l, v[:i]); err == nil {
+			if t, err := time.Parse(l, v); err == nil {
 				return t
 			}
 		}

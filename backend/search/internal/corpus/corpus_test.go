@@ -8,12 +8,13 @@ import (
 
 func TestParseDate(t *testing.T) {
 	cases := map[string]string{
-		"Thu, 22 Aug 2002 12:36:23 +0100":      "2002-08-22T11:36:23Z",
-		"Wed, 04 Dec 2002 06:07:07":            "2002-12-04T06:07:07Z",
-		"29 Jul 01 11:30:41 PM":                "2001-07-29T23:30:41Z",
-		"Sun, 19 Oct 1980 10:55:16":            "1980-10-19T10:55:16Z",
-		"Mon, 2 Sep 2002 10:00:00 +0000 (GMT)": "2002-09-02T10:00:00Z",
-		"garbage":                              "0001-01-01T00:00:00Z",
+		"Thu, 22 Aug 2002 12:36:23 +0100":               "2002-08-22T11:36:23Z",
+		"Wed, 04 Dec 2002 06:07:07":                     "2002-12-04T06:07:07Z",
+		"29 Jul 01 11:30:41 PM":                         "2001-07-29T23:30:41Z",
+		"Sun, 19 Oct 1980 10:55:16":                     "1980-10-19T10:55:16Z",
+		"Mon, 2 Sep 2002 10:00:00 +0000 (GMT)":          "2002-09-02T10:00:00Z",
+		"Fri, 30 Aug 02 21:48:08 Eastern Daylight Time": "2002-08-30T21:48:08Z",
+		"garbage": "0001-01-01T00:00:00Z",
 	}
 	for in, want := range cases {
 		if got := parseDate(in).UTC().Format(time.RFC3339); got != want {
