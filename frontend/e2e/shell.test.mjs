@@ -97,6 +97,16 @@ describe('app shell', { skip: missing ?? false }, () => {
     assert.match(await version.innerText(), /^v\d+\.\d+\.\d+/);
   });
 
+  test('the backend saw the UI reach the API and receive push events', async () => {
+    // The desktop smoke test relies on these log lines; check them in a browser too.
+    const deadline = Date.now() + WAIT.timeout;
+    const wanted = [/frontend reached \/api\/health/, /events=received/, /frontend opened the event stream/];
+    while (Date.now() < deadline && !wanted.every((re) => re.test(server.output()))) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const re of wanted) assert.match(server.output(), re);
+  });
+
   test('every nav item shows its page and marks itself current', async () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
     // Visit in reverse so the first click really changes the page.

@@ -37,6 +37,14 @@ describe('api client', () => {
     expect(init.body).toBeUndefined();
   });
 
+  it('tells the backend when push events arrived', async () => {
+    const fetch = stubFetch(json({ status: 'ok' }));
+    await api.health({ eventsReceived: true });
+    const { url, headers } = lastCall(fetch);
+    expect(url).toBe('/api/health?events=received');
+    expect(headers.get('X-Threadline-Client')).toBe('ui');
+  });
+
   it('parses the version', async () => {
     stubFetch(json({ version: '0.1.0', commit: 'abc123', schema: 1 }));
     await expect(api.version()).resolves.toEqual({ version: '0.1.0', commit: 'abc123', schema: 1 });

@@ -154,7 +154,14 @@ export function createApiClient(options: ApiClientOptions = {}) {
     patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, { body }),
     delete: <T>(path: string) => request<T>('DELETE', path),
 
-    health: (signal?: AbortSignal) => request<Health>('GET', '/api/health', { signal }),
+    /**
+     * `eventsReceived` tells the backend this page has also received a push
+     * event; it logs that, and the desktop smoke test waits for it.
+     */
+    health: (opts: { eventsReceived?: boolean; signal?: AbortSignal } = {}) =>
+      request<Health>('GET', opts.eventsReceived ? '/api/health?events=received' : '/api/health', {
+        signal: opts.signal,
+      }),
     version: (signal?: AbortSignal) => request<Version>('GET', '/api/version', { signal }),
   };
 }

@@ -28,24 +28,36 @@ describe('createConnection', () => {
     const { sources, factory } = fakeFactory();
     const stream = new EventStream({ factory });
     const client = {
-      health: vi.fn(async () => ({ status: 'ok' })),
+      health: vi.fn(async (_opts?: { eventsReceived?: boolean }) => ({ status: 'ok' })),
       version: vi.fn(async () => ({ version: '0.1.0', commit: 'abc', schema: 1 })),
     };
     const conn = createConnection(client, stream);
     conn.start();
     await flush();
     expect(client.health).toHaveBeenCalledTimes(1);
+    expect(client.health.mock.calls[0]?.[0]).toEqual({});
     expect(get(conn.status)).toBe('connecting');
     sources[0]?.open();
     expect(get(conn.status)).toBe('connected');
     expect(get(conn.version)).toEqual({ version: '0.1.0', commit: 'abc', schema: 1 });
 
-    // A drop shows offline; the reconnect re-checks health.
-    sources[0]?.fail(0);
-    expect(get(conn.status)).toBe('offline');
-    sources[0]?.open();
+    // `hello` reports that push events arrive.
+    sources[0]?.emit('hello', '{"time":"2025-01-01T00:00:00Z"}');
     await flush();
     expect(client.health).toHaveBeenCalledTimes(2);
+    expect(client.health.mock.calls[1]?.[0]).toEqual({ eventsReceived: true });
+
+    // A drop shows offline; the reconnect's hello re-checks health.
+    sources[0]?.fail(0);
+    expect(get(conn.status)).toBe('offline');
+    client.health.mockRejectedValueOnce(new ApiError(0, 'network', 'down'));
+    sources[0]?.open();
+    sources[0]?.emit('hello', '{"time":"2025-01-01T00:00:05Z"}');
+    await flush();
+    expect(client.health).toHaveBeenCalledTimes(3);
+    expect(get(conn.status)).toBe('offline');
+    sources[0]?.emit('hello', '{"time":"2025-01-01T00:00:09Z"}');
+    await flush();
     expect(get(conn.status)).toBe('connected');
     conn.stop();
   });

@@ -16,7 +16,7 @@ export interface Connection {
   start(): void;
   stop(): void;
   /** Re-runs the health check now; resolves to whether it succeeded. */
-  checkHealth(): Promise<boolean>;
+  checkHealth(opts?: { eventsReceived?: boolean }): Promise<boolean>;
 }
 
 /**
@@ -40,12 +40,11 @@ export function createConnection(
   const version = writable<Version | null>(null);
   const everOpen = writable(false);
   const status = derived([health, stream.state, everOpen], ([h, s, o]) => statusFrom(h, s, o));
-  let unsubscribeState: (() => void) | null = null;
-  let dropped = false;
+  let unsubscribers: (() => void)[] = [];
 
-  async function checkHealth(): Promise<boolean> {
+  async function checkHealth(opts: { eventsReceived?: boolean } = {}): Promise<boolean> {
     try {
-      const res = await client.health();
+      const res = await client.health(opts);
       const ok = res?.status === 'ok';
       health.set(ok ? 'ok' : 'failed');
       if (ok && get(version) === null) void loadVersion();
@@ -69,25 +68,22 @@ export function createConnection(
     version: { subscribe: version.subscribe },
     checkHealth,
     start() {
-      if (unsubscribeState) return;
+      if (unsubscribers.length > 0) return;
       void checkHealth();
-      unsubscribeState = stream.state.subscribe((s) => {
-        if (s === 'open') {
-          // A stream that comes back after a drop usually means the backend
-          // restarted, so confirm health again instead of trusting the old answer.
-          if (dropped || get(health) === 'failed') void checkHealth();
-          dropped = false;
-          everOpen.set(true);
-        } else if (get(everOpen)) {
-          dropped = true;
-        }
-      });
+      unsubscribers = [
+        stream.state.subscribe((s) => {
+          if (s === 'open') everOpen.set(true);
+        }),
+        // Every (re)connect starts with `hello`. A reconnect usually means the
+        // backend restarted, so confirm health again rather than trust the old
+        // answer; the flag also lets the backend log that push events arrive.
+        stream.subscribe('hello', () => void checkHealth({ eventsReceived: true })),
+      ];
       stream.start();
     },
     stop() {
-      unsubscribeState?.();
-      unsubscribeState = null;
-      dropped = false;
+      for (const unsubscribe of unsubscribers) unsubscribe();
+      unsubscribers = [];
       stream.stop();
     },
   };

@@ -15,7 +15,7 @@ describe('EventStream', () => {
     const stream = new EventStream({ factory });
     expect(get(stream.state)).toBe('closed');
     stream.start();
-    expect(last(sources).url).toBe('/api/events');
+    expect(last(sources).url).toBe('/api/events?client=ui');
     expect(get(stream.state)).toBe('connecting');
     expect(get(stream.connected)).toBe(false);
     last(sources).open();
@@ -43,9 +43,9 @@ describe('EventStream', () => {
     const stream = new EventStream({ factory });
     stream.start();
     const seen: unknown[] = [];
-    stream.subscribe('lead.created', (data) => seen.push(data.id));
-    last(sources).emit('lead.created', '{"id":42}');
-    expect(seen).toEqual([42]);
+    stream.subscribe('lead.created', (event) => seen.push(event.data?.id));
+    last(sources).emit('lead.created', '{"type":"lead.created","time":"2025-01-01T00:00:00Z","data":{"id":"0a1b"}}');
+    expect(seen).toEqual(['0a1b']);
   });
 
   it('keeps other subscribers running when one throws or the JSON is bad', () => {
@@ -59,10 +59,10 @@ describe('EventStream', () => {
     });
     stream.subscribe('mail.new', good);
     stream.start();
-    last(sources).emit('mail.new', '{"count":3}');
+    last(sources).emit('mail.new', '{"type":"mail.new","time":"t","data":{"count":3}}');
     last(sources).emit('mail.new', '{not json');
     expect(good).toHaveBeenCalledTimes(1);
-    expect(good.mock.calls[0]?.[0]).toEqual({ count: 3 });
+    expect(good.mock.calls[0]?.[0]).toEqual({ type: 'mail.new', time: 't', data: { count: 3 } });
     expect(errors).toHaveBeenCalledOnce();
     expect(warns).toHaveBeenCalledOnce();
     errors.mockRestore();

@@ -4,44 +4,57 @@
 
 import { derived, writable, type Readable } from 'svelte/store';
 
-export const EVENTS_PATH = '/api/events';
+// `client=ui` lets the backend log that its own page opened the stream
+// (EventSource cannot send the X-Threadline-Client header).
+export const EVENTS_PATH = '/api/events?client=ui';
 
+/** Sent once when a stream opens; proves the stream is live. */
 export interface HelloEvent {
   time: string;
 }
 
+/** Every event from the backend's bus arrives in this envelope. */
+export interface BusEvent<T = unknown> {
+  type: string;
+  /** RFC 3339 time the event happened. */
+  time: string;
+  data?: T;
+}
+
 // Payloads below are still settling on the backend; keep them open-ended so
 // new fields do not break the build, and narrow them as features land.
-export interface SyncProgressEvent {
+export interface SyncProgressData {
   account?: string;
   done?: number;
   total?: number;
   [key: string]: unknown;
 }
 
-export interface MailNewEvent {
+export interface MailNewData {
   account?: string;
   count?: number;
   [key: string]: unknown;
 }
 
-export interface LeadEvent {
-  id?: string | number;
+export interface LeadData {
+  id?: string;
   [key: string]: unknown;
 }
 
-export interface ReminderDueEvent {
-  id?: string | number;
+export interface ReminderDueData {
+  id?: string;
   [key: string]: unknown;
 }
 
-/** Known event types and their payloads. */
+/** Known event types and what their handlers receive. */
 export interface EventMap {
   hello: HelloEvent;
-  'sync.progress': SyncProgressEvent;
-  'mail.new': MailNewEvent;
-  'reminder.due': ReminderDueEvent;
-  [leadEvent: `lead.${string}`]: LeadEvent;
+  /** This client fell behind and lost events: refetch whatever is shown. */
+  'stream.lagged': BusEvent<never>;
+  'sync.progress': BusEvent<SyncProgressData>;
+  'mail.new': BusEvent<MailNewData>;
+  'reminder.due': BusEvent<ReminderDueData>;
+  [leadEvent: `lead.${string}`]: BusEvent<LeadData>;
 }
 
 export type EventType = Extract<keyof EventMap, string>;
