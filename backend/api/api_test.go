@@ -154,3 +154,49 @@ func TestEventStreamDeliversBusEvents(t *testing.T) {
 	for range lines {
 	}
 }
+
+// streamOnlyWriter is a ResponseWriter without Flush, like the webview's: it
+// streams every write straight to the page.
+type streamOnlyWriter struct {
+	header http.Header
+	lines  chan string
+}
+
+func (w *streamOnlyWriter) Header() http.Header { return w.header }
+func (w *streamOnlyWriter) WriteHeader(int)     {}
+func (w *streamOnlyWriter) Write(b []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		w.lines <- l
+	}
+	return len(b), nil
+}
+
+func TestEventStreamWithoutFlusherStaysOpen(t *testing.T) {
+	s, bus := newTestServer(t)
+	w := &streamOnlyWriter{header: http.Header{}, lines: make(chan string, 64)}
+	done := make(chan struct{})
+	go func() {
+		s.ServeHTTP(w, httptest.NewRequest("GET", "/api/events", nil))
+		close(done)
+	}()
+	want := func(prefix string) {
+		t.Helper()
+		for {
+			select {
+			case l := <-w.lines:
+				if strings.HasPrefix(l, prefix) {
+					return
+				}
+			case <-done:
+				t.Fatalf("the stream ended before %q", prefix)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no %q within 5 s", prefix)
+			}
+		}
+	}
+	want("event: hello")
+	bus.Publish("mail.new", nil)
+	want("event: mail.new")
+	s.Close()
+	<-done
+}
