@@ -174,15 +174,11 @@ func indexCorpus(t testing.TB, dir string, docs []*search.MessageDoc) (*store.St
 	if err := idx.Rebuild(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < len(docs); i += 100 {
-		batch := make([]search.Doc, 0, 100)
-		for _, d := range docs[i:min(i+100, len(docs))] {
-			batch = append(batch, d)
-		}
-		if err := searchtest.Put(st, batch...); err != nil {
-			t.Fatal(err)
-		}
+	all := make([]search.Doc, len(docs))
+	for i, d := range docs {
+		all[i] = d
 	}
+	putDocs(t, st, all)
 	if err := idx.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -296,4 +292,30 @@ func printDiff(t *testing.T, idx *search.Index, nm *notmuch, q *compareQuery) {
 		}
 	}
 	t.Logf("%s: only ours %v\n  only notmuch %v", q.Query, onlyOurs, onlyTheirs)
+}
+
+// putDocs stores docs in transactions of a few megabytes: Badger bounds
+// the size of one transaction.
+func putDocs(t testing.TB, st *store.Store, docs []search.Doc) {
+	t.Helper()
+	var batch []search.Doc
+	size := 0
+	flush := func() {
+		if err := searchtest.Put(st, batch...); err != nil {
+			t.Fatal(err)
+		}
+		batch, size = batch[:0], 0
+	}
+	for _, d := range docs {
+		batch = append(batch, d)
+		if m, ok := d.(*search.MessageDoc); ok {
+			size += len(m.Body) + len(m.Subject) + 200
+		}
+		if size > 1<<20 || len(batch) >= 500 {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
 }
