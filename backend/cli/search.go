@@ -132,8 +132,10 @@ func printResult(env Env, res *search.Result) {
 	if res.NextCursor != "" {
 		more = fmt.Sprintf(" (showing %d; --limit shows more)", len(res.Hits))
 	}
-	fmt.Fprintf(env.Stdout, "%d matching: %d messages, %d leads%s\n", res.Total,
-		res.Counts.Kinds[search.KindMail], res.Counts.Kinds[search.KindLead], more)
+	if res.Counts != nil {
+		fmt.Fprintf(env.Stdout, "%d matching: %d messages, %d leads%s\n", res.Total,
+			res.Counts.Kinds[search.KindMail], res.Counts.Kinds[search.KindLead], more)
+	}
 }
 
 func clip(s string, n int) string {

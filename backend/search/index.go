@@ -517,9 +517,11 @@ func (x *Index) Status() Status {
 	x.stMu.Unlock()
 	s.Pending, _ = x.Pending()
 	x.mu.RLock()
-	n, _ := x.bidx.DocCount()
+	if x.bidx != nil {
+		n, _ := x.bidx.DocCount()
+		s.Docs = int64(n)
+	}
 	x.mu.RUnlock()
-	s.Docs = int64(n)
 	return s
 }
 

@@ -34,7 +34,7 @@ func fixtureDocs() []search.Doc {
 			Date:    day("2024-02-10"), AttachmentNames: []string{"Q4-report.pdf"}, HasAttachment: true, Unread: true},
 		&search.MessageDoc{ID: "m2", ThreadID: "t1", Account: "work", Folder: "INBOX",
 			Subject: "Re: Quarterly report for Müller GmbH",
-			Body:    "Thanks Alice, the numbers look good. Let's meet on Friday.",
+			Body:    "Thanks Alice, the numbers look good. Let's meet on Friday. Slides: lists.sourceforge.net/deck",
 			From:    []search.Address{{Name: "Bob", Addr: "bob@corp.test"}},
 			To:      []search.Address{{Addr: "alice@example.com"}},
 			Cc:      []search.Address{{Name: "Carol", Addr: "carol@mail.example.com"}},
@@ -174,6 +174,11 @@ func TestSearchQueries(t *testing.T) {
 		{`quart*`, []string{"lead:l1", "mail:m1", "mail:m2"}},
 		{`revenue 12`, []string{"mail:m1"}},
 		{`nothinglikethis`, nil},
+		{`sourceforge`, []string{"mail:m2"}},     // host names are split into words
+		{`sourceforge.net`, []string{"mail:m2"}}, // and match as a phrase
+		{`"lists sourceforge"`, []string{"mail:m2"}},
+		{`slides`, []string{"mail:m2"}}, // "Slides:" is a word
+		{`let's`, []string{"mail:m2"}},  // apostrophes stay inside words
 		{`...`, []string{"lead:l1", "lead:l2", "mail:m1", "mail:m2", "mail:m3"}},
 	}
 	for _, c := range cases {
@@ -249,6 +254,9 @@ func TestSearchPagination(t *testing.T) {
 			res := e.search(t, search.Request{Query: "hello", Limit: 10, Cursor: cur, Sort: sortBy})
 			if res.Total != 25 {
 				t.Fatalf("%s: Total %d", sortBy, res.Total)
+			}
+			if (cur == "") != (res.Counts != nil) {
+				t.Fatalf("%s page %d: counts %v; want them on the first page only", sortBy, page, res.Counts)
 			}
 			for _, h := range res.Hits {
 				seen = append(seen, h.ID)

@@ -50,7 +50,8 @@ type Hit struct {
 	Place string `json:"place,omitempty"`
 }
 
-// Counts break down every match of the query (whatever Kind and the page).
+// Counts break down every match of the query, whatever Kind shows. Only
+// the first page (no cursor) has them; later pages leave them out.
 type Counts struct {
 	Kinds   map[Kind]int  `json:"kinds"`
 	Folders []FolderCount `json:"folders"`
@@ -74,9 +75,9 @@ type StageCount struct {
 // Result is one page of hits.
 type Result struct {
 	// Total is how many records of the requested kind match.
-	Total  int    `json:"total"`
-	Hits   []Hit  `json:"hits"`
-	Counts Counts `json:"counts"`
+	Total  int     `json:"total"`
+	Hits   []Hit   `json:"hits"`
+	Counts *Counts `json:"counts,omitempty"`
 	// NextCursor fetches the next page; empty on the last one.
 	NextCursor string `json:"next_cursor,omitempty"`
 }
@@ -157,7 +158,7 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, fmt.Errorf("search: the index is closed")
 	}
 
-	res := &Result{Hits: []Hit{}, Counts: Counts{Kinds: map[Kind]int{}, Folders: []FolderCount{}, Stages: []StageCount{}}}
+	res := &Result{Hits: []Hit{}}
 	main := q
 	if r.Kind != "" {
 		main = query.NewConjunctionQuery([]query.Query{q, termQ(fKind, string(r.Kind))})
@@ -166,18 +167,24 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	req.Fields = []string{fTitle, fThread, fPlace, fDateSort}
 	if r.Sort == "date" {
 		req.SortBy([]string{"-" + fDateSort, "-_id"})
+		// Scores would be computed for every match and then ignored.
+		req.Score = bleve.ScoreNone
 		if cur.After != nil {
 			req.SearchAfter = cur.After
 			req.From = 0
 		}
 	}
-	if r.Kind == "" || r.Kind == KindMail {
+	// Counts read doc values for every match, the biggest part of a
+	// search's cost; they do not change from page to page, so only the
+	// first page has them.
+	firstPage := r.Cursor == ""
+	if firstPage && (r.Kind == "" || r.Kind == KindMail) {
 		req.AddFacet("folders", bleve.NewFacetRequest(fFolderF, 50))
 	}
-	if r.Kind == "" || r.Kind == KindLead {
+	if firstPage && (r.Kind == "" || r.Kind == KindLead) {
 		req.AddFacet("stages", bleve.NewFacetRequest(fStageF, 50))
 	}
-	if r.Kind == "" {
+	if firstPage && r.Kind == "" {
 		req.AddFacet("kinds", bleve.NewFacetRequest(fKind, 2))
 	}
 	sr, err := x.bidx.SearchInContext(ctx, req)
@@ -185,10 +192,11 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	res.Total = int(sr.Total)
-	if r.Kind != "" {
+	if firstPage && r.Kind != "" {
 		// The per-kind counts cover the whole query, not just the kind
-		// shown: one more search, without hits.
+		// shown: one more search, without hits or scores.
 		creq := bleve.NewSearchRequestOptions(q, 0, 0, false)
+		creq.Score = bleve.ScoreNone
 		creq.AddFacet("kinds", bleve.NewFacetRequest(fKind, 2))
 		cr, err := x.bidx.SearchInContext(ctx, creq)
 		if err != nil {
@@ -196,7 +204,10 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		sr.Facets["kinds"] = cr.Facets["kinds"]
 	}
-	fillCounts(&res.Counts, sr)
+	if firstPage {
+		res.Counts = &Counts{Kinds: map[Kind]int{}, Folders: []FolderCount{}, Stages: []StageCount{}}
+		fillCounts(res.Counts, sr)
+	}
 
 	hits := sr.Hits
 	if len(hits) > r.Limit {

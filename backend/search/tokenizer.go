@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/registry"
 )
@@ -66,4 +67,25 @@ func (w words) Tokenize(input []byte) analysis.TokenStream {
 		}
 	}
 	return out
+}
+
+// foldFilter is Bleve's ASCII folding with a fast path: most mail is
+// plain ASCII already, and the folding filter would copy it rune by rune.
+const foldFilter = "tl_fold"
+
+type asciiFold struct{ f analysis.CharFilter }
+
+func init() {
+	registry.RegisterCharFilter(foldFilter, func(map[string]any, *registry.Cache) (analysis.CharFilter, error) {
+		return asciiFold{asciifolding.New()}, nil
+	})
+}
+
+func (f asciiFold) Filter(input []byte) []byte {
+	for _, c := range input {
+		if c >= 0x80 {
+			return f.f.Filter(input)
+		}
+	}
+	return input
 }
