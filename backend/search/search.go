@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"threadline/backend/store"
@@ -176,37 +177,30 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	// Counts read doc values for every match, the biggest part of a
 	// search's cost; they do not change from page to page, so only the
-	// first page has them.
+	// first page has them. They cover every kind, so a search limited to
+	// one kind counts in a second, score-less search without hits.
 	firstPage := r.Cursor == ""
-	if firstPage && (r.Kind == "" || r.Kind == KindMail) {
-		req.AddFacet("folders", bleve.NewFacetRequest(fFolderF, 50))
-	}
-	if firstPage && (r.Kind == "" || r.Kind == KindLead) {
-		req.AddFacet("stages", bleve.NewFacetRequest(fStageF, 50))
-	}
 	if firstPage && r.Kind == "" {
-		req.AddFacet("kinds", bleve.NewFacetRequest(fKind, 2))
+		req.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
 	}
 	sr, err := x.bidx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	res.Total = int(sr.Total)
-	if firstPage && r.Kind != "" {
-		// The per-kind counts cover the whole query, not just the kind
-		// shown: one more search, without hits or scores.
-		creq := bleve.NewSearchRequestOptions(q, 0, 0, false)
-		creq.Score = bleve.ScoreNone
-		creq.AddFacet("kinds", bleve.NewFacetRequest(fKind, 2))
-		cr, err := x.bidx.SearchInContext(ctx, creq)
-		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
-		sr.Facets["kinds"] = cr.Facets["kinds"]
-	}
 	if firstPage {
-		res.Counts = &Counts{Kinds: map[Kind]int{}, Folders: []FolderCount{}, Stages: []StageCount{}}
-		fillCounts(res.Counts, sr)
+		facets := sr.Facets
+		if r.Kind != "" {
+			creq := bleve.NewSearchRequestOptions(q, 0, 0, false)
+			creq.Score = bleve.ScoreNone
+			creq.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
+			cr, err := x.bidx.SearchInContext(ctx, creq)
+			if err != nil {
+				return nil, fmt.Errorf("search: %w", err)
+			}
+			facets = cr.Facets
+		}
+		res.Counts = countsFrom(facets["f"])
 	}
 
 	hits := sr.Hits
@@ -238,34 +232,35 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	return res, nil
 }
 
-func fillCounts(c *Counts, sr *bleve.SearchResult) {
-	if f := sr.Facets["kinds"]; f != nil && f.Terms != nil {
-		for _, t := range f.Terms.Terms() {
-			c.Kinds[Kind(t.Term)] = t.Count
-		}
+// maxFacetTerms bounds the folders and stages counted; beyond it the
+// per-kind counts would miss the rest, so it is far above what one person
+// has.
+const maxFacetTerms = 1000
+
+func countsFrom(f *bsearch.FacetResult) *Counts {
+	c := &Counts{Kinds: map[Kind]int{KindMail: 0, KindLead: 0}, Folders: []FolderCount{}, Stages: []StageCount{}}
+	if f == nil || f.Terms == nil {
+		return c
 	}
-	if f := sr.Facets["folders"]; f != nil && f.Terms != nil {
-		for _, t := range f.Terms.Terms() {
-			acct, folder, _ := strings.Cut(t.Term, facetSep)
-			c.Folders = append(c.Folders, FolderCount{Account: acct, Folder: folder, Count: t.Count})
+	for _, t := range f.Terms.Terms() {
+		parts := strings.SplitN(t.Term, facetSep, 3)
+		if len(parts) != 3 {
+			continue
 		}
-	}
-	if f := sr.Facets["stages"]; f != nil && f.Terms != nil {
-		for _, t := range f.Terms.Terms() {
-			id, name, _ := strings.Cut(t.Term, facetSep)
-			if id == "" && name == "" {
-				continue
+		k := Kind(parts[0])
+		c.Kinds[k] += t.Count
+		switch k {
+		case KindMail:
+			c.Folders = append(c.Folders, FolderCount{Account: parts[1], Folder: parts[2], Count: t.Count})
+		case KindLead:
+			if parts[1] != "" || parts[2] != "" {
+				c.Stages = append(c.Stages, StageCount{Stage: parts[1], Name: parts[2], Count: t.Count})
 			}
-			c.Stages = append(c.Stages, StageCount{Stage: id, Name: name, Count: t.Count})
-		}
-	}
-	for _, k := range []Kind{KindMail, KindLead} {
-		if _, ok := c.Kinds[k]; !ok {
-			c.Kinds[k] = 0
 		}
 	}
 	sort.SliceStable(c.Folders, func(i, j int) bool { return c.Folders[i].Count > c.Folders[j].Count })
 	sort.SliceStable(c.Stages, func(i, j int) bool { return c.Stages[i].Count > c.Stages[j].Count })
+	return c
 }
 
 // snippetWidth is the snippet length in bytes of source text.
