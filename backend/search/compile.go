@@ -15,6 +15,9 @@ import (
 type compiler struct {
 	analyzers map[string]analysis.Analyzer
 	marks     *marks
+	// kind, if set, limits free words to that kind's fields: a search of
+	// mail alone then skips the lead fields.
+	kind Kind
 }
 
 // marks are the positive text terms of a query, as the text analyzer
@@ -97,6 +100,9 @@ func (c *compiler) term(e *TermExpr, negated bool) query.Query {
 		}
 		var qs []query.Query
 		for _, f := range textFields {
+			if c.kind != "" && f.kind != c.kind {
+				continue
+			}
 			if q := c.match(f.name, f.analyzer, e.Value); q != nil {
 				qs = append(qs, q)
 			}
@@ -173,7 +179,7 @@ func (c *compiler) prefix(v string, negated bool) query.Query {
 	}
 	var qs []query.Query
 	for _, f := range textFields {
-		if f.analyzer == anLower {
+		if f.analyzer == anLower || c.kind != "" && f.kind != c.kind {
 			continue
 		}
 		q := query.NewPrefixQuery(p)
@@ -213,7 +219,10 @@ func termQ(field, term string) query.Query {
 }
 
 func disjunction(qs []query.Query) query.Query {
-	if len(qs) == 1 {
+	switch len(qs) {
+	case 0:
+		return query.NewMatchNoneQuery()
+	case 1:
 		return qs[0]
 	}
 	return query.NewDisjunctionQuery(qs)

@@ -73,10 +73,14 @@ const (
 const facetSep = "\x1f"
 
 // textFields are what free words search, with the analyzer to use.
-var textFields = []struct{ name, analyzer string }{
-	{fSubject, anText}, {fBody, anText}, {fFromT, anAddr}, {fToT, anAddr}, {fAttach, anText},
-	{fName, anText}, {fEmailT, anAddr}, {fCompany, anText}, {fNotes, anText}, {fCustom, anText},
-	{fTags, anLower},
+var textFields = []struct {
+	name, analyzer string
+	kind           Kind
+}{
+	{fSubject, anText, KindMail}, {fBody, anText, KindMail}, {fFromT, anAddr, KindMail},
+	{fToT, anAddr, KindMail}, {fAttach, anText, KindMail},
+	{fName, anText, KindLead}, {fEmailT, anAddr, KindLead}, {fCompany, anText, KindLead},
+	{fNotes, anText, KindLead}, {fCustom, anText, KindLead}, {fTags, anLower, KindLead},
 }
 
 func newMapping() (*mapping.IndexMappingImpl, error) {

@@ -152,6 +152,12 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	c := newCompiler(x.im)
 	q := c.compile(expr, false)
+	main := q
+	if r.Kind != "" {
+		kc := newCompiler(x.im)
+		kc.kind = r.Kind
+		main = query.NewConjunctionQuery([]query.Query{kc.compile(expr, false), termQ(fKind, string(r.Kind))})
+	}
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -160,10 +166,6 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 
 	res := &Result{Hits: []Hit{}}
-	main := q
-	if r.Kind != "" {
-		main = query.NewConjunctionQuery([]query.Query{q, termQ(fKind, string(r.Kind))})
-	}
 	req := bleve.NewSearchRequestOptions(main, r.Limit+1, cur.Offset, false)
 	req.Fields = []string{fTitle, fThread, fPlace, fDateSort}
 	if r.Sort == "date" {

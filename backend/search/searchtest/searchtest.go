@@ -12,7 +12,9 @@ import (
 )
 
 // Docs is a Loader for one kind backed by store keys
-// "searchtest␀<kind>␀<id>".
+// "searchtest␀<kind>␀<id>" (the document as JSON, without the message
+// body) and "searchtest␀body␀<id>" (the body as it is): a mail store keeps
+// bodies as plain bytes rather than as JSON strings to be unescaped.
 type Docs struct{ Kind search.Kind }
 
 // Messages and Leads are the two loaders.
@@ -23,6 +25,8 @@ var (
 
 func (d Docs) key(id string) []byte { return store.Key("searchtest", string(d.Kind), id) }
 
+func bodyKey(id string) []byte { return store.Key("searchtest", "body", id) }
+
 // Put writes docs and their change-log entries in one transaction.
 func Put(st *store.Store, docs ...search.Doc) error {
 	return st.Update(func(txn *store.Txn) error { return PutTxn(txn, docs...) })
@@ -32,6 +36,14 @@ func Put(st *store.Store, docs ...search.Doc) error {
 func PutTxn(txn *store.Txn, docs ...search.Doc) error {
 	for _, doc := range docs {
 		d := Docs{doc.DocKind()}
+		if m, ok := doc.(*search.MessageDoc); ok {
+			if err := txn.Set(bodyKey(m.ID), []byte(m.Body)); err != nil {
+				return err
+			}
+			head := *m
+			head.Body = ""
+			doc = &head
+		}
 		if err := txn.SetJSON(d.key(doc.DocID()), doc); err != nil {
 			return err
 		}
@@ -46,6 +58,9 @@ func PutTxn(txn *store.Txn, docs ...search.Doc) error {
 func Delete(st *store.Store, kind search.Kind, id string) error {
 	return st.Update(func(txn *store.Txn) error {
 		if err := txn.Delete(Docs{kind}.key(id)); err != nil {
+			return err
+		}
+		if err := txn.Delete(bodyKey(id)); err != nil {
 			return err
 		}
 		return search.RecordChange(txn, kind, id)
@@ -68,6 +83,13 @@ func (d Docs) Load(txn *store.Txn, ids []string) ([]search.Doc, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if m, ok := doc.(*search.MessageDoc); ok {
+			body, err := txn.Get(bodyKey(id))
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			m.Body = string(body)
 		}
 		out = append(out, doc)
 	}
