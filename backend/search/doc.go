@@ -34,9 +34,10 @@
 //
 // # Key layout (first key part "search")
 //
-//	search␀log␀<kind>␀<logid>   empty value: record <logid's> change is pending
+//	search␀log␀<logid>␀<kind>␀<id>   empty value: a change to record kind/id
+//	                                  that the index has not applied yet
 //
-// where <logid> is a store.NewID followed by the record id, so a record
+// <logid> is a store.NewID, so the log reads oldest first and a record
 // changed twice has two entries. The Bleve index itself lives in
 // <datadir>/search/ and records, as Bleve internal values, its mapping
 // version and whether its last rebuild completed.
