@@ -35,6 +35,10 @@ func (s *Server) searchIndex() (*search.Index, error) {
 	return s.cfg.Search, nil
 }
 
+// maxQueryLen bounds q: a query is typed by a person, and each word
+// becomes a clause over several fields.
+const maxQueryLen = 1000
+
 // search serves GET /api/search?q=&kind=mail|leads|all&limit=&cursor=&sort=relevance|date.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	idx, err := s.searchIndex()
@@ -43,6 +47,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	qv := r.URL.Query()
 	req := search.Request{Query: qv.Get("q"), Cursor: qv.Get("cursor")}
+	if len(req.Query) > maxQueryLen {
+		return BadRequest("q", "the query is %d bytes long; the limit is %d", len(req.Query), maxQueryLen)
+	}
 	switch qv.Get("kind") {
 	case "", "all":
 	case "mail":

@@ -147,6 +147,7 @@ func TestSearchAPIErrors(t *testing.T) {
 		{url.Values{"q": {"x"}, "limit": {"abc"}}, "bad_request", "limit", "limit must be a whole number"},
 		{url.Values{"q": {"x"}, "sort": {"size"}}, "bad_request", "sort", "sort must be relevance or date"},
 		{url.Values{"q": {"x"}, "cursor": {"nope"}}, "bad_request", "cursor", "not a cursor"},
+		{url.Values{"q": {strings.Repeat("x ", 600)}}, "bad_request", "q", "the limit is 1000"},
 	}
 	for _, c := range cases {
 		code, body := getSearch(t, s, c.params)
