@@ -39,7 +39,7 @@ func (s *Server) searchIndex() (*search.Index, error) {
 // becomes a clause over several fields.
 const maxQueryLen = 1000
 
-// search serves GET /api/search?q=&kind=mail|leads|all&limit=&cursor=&sort=relevance|date.
+// search serves GET /api/search?q=&kind=mail|leads|all&limit=&cursor=&sort=relevance|date&counts=true|false.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	idx, err := s.searchIndex()
 	if err != nil {
@@ -65,6 +65,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 			return BadRequest("limit", "limit must be a whole number from 1 to %d, not %q", search.MaxLimit, v)
 		}
 		req.Limit = n
+	}
+	switch v := qv.Get("counts"); v {
+	case "", "true", "1":
+	case "false", "0":
+		req.NoCounts = true
+	default:
+		return BadRequest("counts", "counts must be true or false, not %q", v)
 	}
 	switch v := qv.Get("sort"); v {
 	case "", "relevance", "date":

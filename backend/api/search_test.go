@@ -116,6 +116,12 @@ func TestSearchAPI(t *testing.T) {
 		t.Fatalf("kind=leads: %d %s", code, body)
 	}
 
+	// counts=false leaves the counts out.
+	code, body = getSearch(t, s, url.Values{"q": {"invoice"}, "counts": {"false"}})
+	if code != 200 || strings.Contains(body, `"counts"`) || !strings.Contains(body, `"total":3`) {
+		t.Fatalf("counts=false: %d %s", code, body)
+	}
+
 	// Pagination: two pages of one and the rest.
 	code, body = getSearch(t, s, url.Values{"q": {"invoice"}, "limit": {"1"}, "sort": {"date"}})
 	res = searchBody{}
@@ -146,6 +152,7 @@ func TestSearchAPIErrors(t *testing.T) {
 		{url.Values{"q": {"x"}, "limit": {"0"}}, "bad_request", "limit", "limit must be a whole number"},
 		{url.Values{"q": {"x"}, "limit": {"abc"}}, "bad_request", "limit", "limit must be a whole number"},
 		{url.Values{"q": {"x"}, "sort": {"size"}}, "bad_request", "sort", "sort must be relevance or date"},
+		{url.Values{"q": {"x"}, "counts": {"maybe"}}, "bad_request", "counts", "counts must be true or false"},
 		{url.Values{"q": {"x"}, "cursor": {"nope"}}, "bad_request", "cursor", "not a cursor"},
 		{url.Values{"q": {strings.Repeat("x ", 600)}}, "bad_request", "q", "the limit is 1000"},
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/dgraph-io/badger/v4/pb"
 
@@ -71,7 +73,17 @@ type Index struct {
 
 	stMu   sync.Mutex
 	status Status
+
+	// sinceCompact counts documents written since the last compaction
+	// (guarded by work).
+	sinceCompact int
 }
+
+// compactAfter is how many documents written since the last compaction
+// make the indexer compact the index when it next goes idle: a rebuild or
+// a first sync leaves many segments behind, and every query pays per
+// segment.
+const compactAfter = 10000
 
 // Status is what the indexer is doing.
 type Status struct {
@@ -80,6 +92,7 @@ type Status struct {
 	Total      int    `json:"total"`
 	Pending    int    `json:"pending"`
 	Docs       int64  `json:"docs"`
+	Segments   int    `json:"segments"`
 	LastError  string `json:"last_error,omitempty"`
 }
 
@@ -239,6 +252,7 @@ func (x *Index) run(ctx context.Context) {
 		} else {
 			backoff = 0
 			x.setError(nil)
+			x.maybeCompact(ctx)
 		}
 		if !timer.Stop() {
 			select {
@@ -350,6 +364,7 @@ func (x *Index) applyLog() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("search: write index batch: %w", err)
 	}
+	x.sinceCompact += len(entries)
 	err = x.st.Update(func(txn *store.Txn) error {
 		for _, e := range entries {
 			if err := txn.Delete(e.key); err != nil {
@@ -459,6 +474,7 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 					return err
 				}
 				done += len(ids)
+				x.sinceCompact += len(ids)
 				ids = ids[:0]
 				report(done, max(total, done), false)
 				return ctx.Err()
@@ -493,6 +509,78 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 	return nil
 }
 
+func (x *Index) maybeCompact(ctx context.Context) {
+	x.work.Lock()
+	n := x.sinceCompact
+	x.work.Unlock()
+	if n < compactAfter {
+		return
+	}
+	start := time.Now()
+	if err := x.Compact(ctx); err != nil {
+		if ctx.Err() == nil {
+			x.log.Warn("search index compaction failed; queries stay slower until the next one", "err", err)
+		}
+		return
+	}
+	x.log.Info("search index compacted", "docs_since_last", n, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// Compact merges the index's segments into one. Scorch merges in tiers as
+// it goes, which leaves tens of segments after a bulk load; a query
+// visits each, so one segment answers several times faster. Searches and
+// writes continue meanwhile.
+func (x *Index) Compact(ctx context.Context) error {
+	x.work.Lock()
+	x.sinceCompact = 0
+	x.work.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.bidx == nil {
+		return errors.New("search: the index is closed")
+	}
+	adv, err := x.bidx.Advanced()
+	if err != nil {
+		return err
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	opts := mergeplan.SingleSegmentMergePlanOptions
+	return s.ForceMerge(ctx, &opts)
+}
+
+// Settled reports whether Bleve has finished merging and persisting in
+// the background.
+func (x *Index) Settled() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.bidx == nil {
+		return true
+	}
+	m, _ := x.bidx.StatsMap()["index"].(map[string]interface{})
+	active, ok := m["index_bgthreads_active"].(bool)
+	return !ok || !active
+}
+
+// Segments is the number of segments in the index, for diagnostics.
+func (x *Index) Segments() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.bidx == nil {
+		return 0
+	}
+	m, _ := x.bidx.StatsMap()["index"].(map[string]interface{})
+	n := 0
+	for _, k := range []string{"num_root_memorysegments", "num_root_filesegments"} {
+		if v, ok := m[k].(uint64); ok {
+			n += int(v)
+		}
+	}
+	return n
+}
+
 // indexDocs writes docs to the index in one batch.
 func (x *Index) indexDocs(docs []Doc) error {
 	x.mu.RLock()
@@ -516,6 +604,7 @@ func (x *Index) Status() Status {
 	s := x.status
 	x.stMu.Unlock()
 	s.Pending, _ = x.Pending()
+	s.Segments = x.Segments()
 	x.mu.RLock()
 	if x.bidx != nil {
 		n, _ := x.bidx.DocCount()

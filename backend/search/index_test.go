@@ -452,3 +452,26 @@ func TestMissingIndexIsRebuilt(t *testing.T) {
 	e.idx.Start()
 	waitFor(t, "rebuild", func() bool { return e.idx.Status().Docs == 5 && !e.idx.Status().Rebuilding })
 }
+
+func TestCompactLeavesOneSegment(t *testing.T) {
+	e := newEnv(t, search.Options{BatchSize: 2})
+	for i, d := range fixtureDocs() {
+		if err := searchtest.Put(e.st, d); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			e.sync(t)
+		}
+	}
+	e.sync(t)
+	if err := e.idx.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "background work to settle", e.idx.Settled)
+	if n := e.idx.Segments(); n != 1 {
+		t.Fatalf("%d segments after Compact; want 1", n)
+	}
+	if res := e.search(t, search.Request{Query: "quarterly"}); res.Total != 3 {
+		t.Fatalf("after compaction: %d hits; want 3", res.Total)
+	}
+}

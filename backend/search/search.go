@@ -29,6 +29,10 @@ type Request struct {
 	Sort string
 	// Now anchors relative dates (after:7d); zero means time.Now().
 	Now time.Time
+	// NoCounts leaves Counts out even on the first page: counting visits
+	// every match, and a search-as-you-type box may not need them on
+	// every keystroke.
+	NoCounts bool
 }
 
 // MaxLimit bounds Request.Limit.
@@ -181,7 +185,7 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	// search's cost; they do not change from page to page, so only the
 	// first page has them. They cover every kind, so a search limited to
 	// one kind counts in a second, score-less search without hits.
-	firstPage := r.Cursor == ""
+	firstPage := r.Cursor == "" && !r.NoCounts
 	if firstPage && r.Kind == "" {
 		req.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
 	}
