@@ -55,12 +55,16 @@ type benchSize struct {
 	n    int
 }
 
+// benchSizes: 30k by default; THREADLINE_BENCH_LARGE=1 adds 300k, =only
+// runs 300k alone.
 func benchSizes() []benchSize {
-	s := []benchSize{{"30k", 30000}}
-	if os.Getenv("THREADLINE_BENCH_LARGE") == "1" {
-		s = append(s, benchSize{"300k", 300000})
+	switch os.Getenv("THREADLINE_BENCH_LARGE") {
+	case "1":
+		return []benchSize{{"30k", 30000}, {"300k", 300000}}
+	case "only":
+		return []benchSize{{"300k", 300000}}
 	}
-	return s
+	return []benchSize{{"30k", 30000}}
 }
 
 type latency struct{ p50, p99 time.Duration }
