@@ -346,6 +346,8 @@ func TestUpsertIdempotent(t *testing.T) {
 		t.Fatalf("link t3 %+v", l)
 	}
 	e.fail("POST", "/api/leads/"+r1.Lead.ID+"/threads", map[string]any{"thread_id": ""}, 400, "bad_request", "thread_id")
+	e.fail("POST", "/api/leads/nope/threads", map[string]any{"thread_id": "t9"}, 404, "not_found", "")
+	e.fail("POST", "/api/leads/"+r1.Lead.ID+"/threads", map[string]any{"thread_id": "t9", "mailbox": "me"}, 400, "bad_request", "mailbox")
 	byThread, err := e.crm.LeadsByThread(t.Context(), "t3")
 	if err != nil || len(byThread) != 1 || byThread[0].ID != l.ID {
 		t.Fatalf("LeadsByThread: %v %v", byThread, err)
@@ -376,6 +378,11 @@ func TestQualifyScoreConvert(t *testing.T) {
 		t.Fatalf("score %+v", s)
 	}
 	e.fail("POST", "/api/leads/"+l.ID+"/score", map[string]any{"breakdown": []map[string]any{{"points": 1}}}, 400, "bad_request", "breakdown[0].rule")
+	e.fail("POST", "/api/leads/"+l.ID+"/score", map[string]any{}, 400, "bad_request", "breakdown")
+	e.fail("POST", "/api/leads/nope/score", map[string]any{"breakdown": []any{}}, 404, "not_found", "")
+	e.fail("POST", "/api/leads/nope/convert", nil, 404, "not_found", "")
+	e.fail("POST", "/api/leads/nope/reopen", nil, 404, "not_found", "")
+	e.fail("DELETE", "/api/leads/nope", nil, 404, "not_found", "")
 
 	e.fail("POST", "/api/leads/"+l.ID+"/convert", map[string]any{"create_contact": false}, 400, "bad_request", "create_contact")
 	e.fail("POST", "/api/leads/"+l.ID+"/convert", map[string]any{"create_deal": true, "deal": map[string]any{"expected_close": "soon"}}, 400, "bad_request", "deal.expected_close")

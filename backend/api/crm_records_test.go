@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"threadline/backend/crm"
@@ -117,6 +118,9 @@ func TestTagsDiscardReasonsSignals(t *testing.T) {
 	e.fail("DELETE", "/api/tags/"+newTag.ID, nil, 404, "not_found", "")
 
 	e.fail("POST", "/api/discard-reasons", map[string]any{"label": ""}, 400, "bad_request", "label")
+	e.fail("POST", "/api/discard-reasons", map[string]any{"name": "x"}, 400, "bad_request", "name")
+	e.fail("PATCH", "/api/custom-fields/nope", map[string]any{"label": "x"}, 404, "not_found", "")
+	e.fail("PATCH", "/api/custom-fields/nope", map[string]any{"key": "x"}, 422, "invalid", "key")
 	dr := into[*crm.DiscardReason](e, "POST", "/api/discard-reasons", map[string]any{"label": "Went silent"}, 201)
 	dr2 := into[*crm.DiscardReason](e, "PATCH", "/api/discard-reasons/"+dr.ID, map[string]any{"label": "Ghosted", "version": 1}, 200)
 	if dr2.Label != "Ghosted" || dr2.Version != 2 {
@@ -142,6 +146,7 @@ func TestTagsDiscardReasonsSignals(t *testing.T) {
 	if ds := into[list[*crm.DismissedSignal]](e, "GET", "/api/signals/dismissed", nil, 200); len(ds.Items) != 1 || ds.Items[0].ThreadID != "thr-1" {
 		t.Fatalf("dismissed %+v", ds.Items)
 	}
+	e.fail("POST", "/api/signals/"+strings.Repeat("x", 201)+"/dismiss", nil, 400, "bad_request", "thread")
 	e.call("DELETE", "/api/signals/thr-1/dismiss", nil, 204)
 	if ds := into[list[*crm.DismissedSignal]](e, "GET", "/api/signals/dismissed", nil, 200); len(ds.Items) != 0 {
 		t.Fatal("undismiss kept the signal")
