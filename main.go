@@ -14,6 +14,9 @@ import (
 //go:embed all:frontend/dist
 var dist embed.FS
 
+//go:embed build/appicon.png
+var icon []byte
+
 func main() {
 	assets, err := fs.Sub(dist, "frontend/dist")
 	if err != nil {
@@ -22,6 +25,7 @@ func main() {
 	os.Exit(cli.Main(os.Args[1:], cli.Env{
 		Assets:  assets,
 		Desktop: app.Run,
+		Icon:    icon,
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
 	}))

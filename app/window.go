@@ -6,14 +6,11 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
-	"github.com/wailsapp/wails/v2/pkg/runtime"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"threadline/backend/api"
 	"threadline/backend/engine"
@@ -21,14 +18,10 @@ import (
 
 // Run opens the main window and blocks until it is closed. The caller closes
 // the engine afterwards.
-func Run(e *engine.Engine, assets fs.FS, log *slog.Logger) error {
+func Run(e *engine.Engine, assets fs.FS, icon []byte, log *slog.Logger) error {
 	if err := checkDisplay(); err != nil {
 		return err
 	}
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(signals)
-
 	return wails.Run(&options.App{
 		Title:     "Threadline",
 		Width:     1280,
@@ -41,15 +34,10 @@ func Run(e *engine.Engine, assets fs.FS, log *slog.Logger) error {
 			// request, reach the API.
 			Handler: api.WebviewGuard(e.API),
 		},
-		OnStartup: func(ctx context.Context) {
-			log.Info("desktop window started")
-			go func() {
-				if sig, ok := <-signals; ok {
-					log.Info("quitting on signal", "signal", sig.String())
-					runtime.Quit(ctx)
-				}
-			}()
-		},
+		Linux: &linux.Options{Icon: icon, ProgramName: "threadline"},
+		// Wails itself quits the window on SIGINT and SIGTERM; a second
+		// handler here would race it into GTK from two threads.
+		OnStartup: func(context.Context) { log.Info("desktop window started") },
 		OnShutdown: func(context.Context) {
 			// End event streams so the webview's pending requests finish.
 			e.API.Close()

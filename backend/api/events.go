@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -32,7 +33,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		}
 		// The webview's response writer streams every write and has no
 		// Flush; only net/http buffers.
-		if err := rc.Flush(); err != nil && err != http.ErrNotSupported {
+		if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return err
 		}
 		return nil
@@ -55,7 +56,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
 				return nil
 			}
-			if err := rc.Flush(); err != nil && err != http.ErrNotSupported {
+			if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 				return nil
 			}
 		case ev, ok := <-sub.C:

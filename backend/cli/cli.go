@@ -23,9 +23,11 @@ type Env struct {
 	Assets fs.FS
 	// Desktop opens the window on a running engine and returns when it is
 	// closed. Builds without the desktop tags return an error from it.
-	Desktop func(e *engine.Engine, assets fs.FS, log *slog.Logger) error
-	Stdout  io.Writer
-	Stderr  io.Writer
+	Desktop func(e *engine.Engine, assets fs.FS, icon []byte, log *slog.Logger) error
+	// Icon is the window icon (PNG).
+	Icon   []byte
+	Stdout io.Writer
+	Stderr io.Writer
 }
 
 type command struct {
@@ -140,7 +142,7 @@ func runDesktop(env Env, args []string) error {
 		return err
 	}
 	log.Info("Threadline started", "data", dir)
-	runErr := env.Desktop(e, env.Assets, log)
+	runErr := env.Desktop(e, env.Assets, env.Icon, log)
 	closeErr := e.Close()
 	if runErr != nil {
 		return runErr
