@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -128,4 +129,63 @@ func TestConcurrentEditsConflict(t *testing.T) {
 		t.Fatalf("version %d", got.Version)
 	}
 	must(t, s.CheckIndexes())
+}
+
+// Readers (board, list) run while writers create, move and tag leads; run
+// with -race. Afterwards the projection still matches the store.
+func TestConcurrentReadsAndWrites(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestService(t)
+	p, err := s.DefaultPipeline(ctx)
+	must(t, err)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				l, err := s.CreateLead(ctx, LeadInput{Email: fmt.Sprintf("w%d-%d@x.io", w, i), Tags: []string{"t"}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.MoveLead(ctx, l.ID, MoveInput{StageID: "interested"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Board(ctx, p.ID, 10); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.ListLeads(ctx, ListQuery{Tag: "t", Sort: "name", Limit: 20}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	must(t, s.CheckIndexes())
+	b, err := s.Board(ctx, p.ID, 0)
+	must(t, err)
+	if b.Columns[1].Count != 120 {
+		t.Fatalf("interested holds %d leads, want 120", b.Columns[1].Count)
+	}
 }
