@@ -189,3 +189,42 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 		t.Fatalf("interested holds %d leads, want 120", b.Columns[1].Count)
 	}
 }
+
+// Events go out only for writes that committed, after the commit.
+func TestEventsOnlyAfterCommit(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestService(t)
+	sub := s.Bus().Subscribe(64)
+	defer sub.Cancel()
+	l, err := s.CreateLead(ctx, LeadInput{Email: "e@x.io"})
+	must(t, err)
+	if _, err := s.CreateLead(ctx, LeadInput{Email: "e@x.io", Tags: []string{"newtag"}}); err == nil {
+		t.Fatal("duplicate accepted")
+	}
+	if _, err := s.MoveLead(ctx, l.ID, MoveInput{StageID: "won"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MoveLead(ctx, l.ID, MoveInput{StageID: "new"}); !errors.Is(err, ErrFinal) {
+		t.Fatalf("move of a won lead: %v", err)
+	}
+	var got []string
+	for len(sub.C) > 0 {
+		ev := <-sub.C
+		got = append(got, ev.Type)
+		if ev.Type == "lead.stage_changed" {
+			// A subscriber reacting to the event reads the new state.
+			cur, err := s.Lead(ctx, l.ID)
+			must(t, err)
+			if cur.StageID != "won" {
+				t.Fatalf("event before commit: stage %s", cur.StageID)
+			}
+		}
+	}
+	if fmt.Sprint(got) != "[lead.created lead.stage_changed]" {
+		t.Fatalf("events %v", got)
+	}
+	tags, _ := s.Tags(ctx)
+	if len(tags) != 0 {
+		t.Fatalf("a failed create left tags behind: %v", tags)
+	}
+}
