@@ -20,6 +20,7 @@ import (
 // the real API, so that the benchmarks time what the UI waits for: routing,
 // the query, loading the page and encoding JSON.
 type benchEnv struct {
+	st       *store.Store
 	s        *crm.Service
 	srv      *api.Server
 	pipeline string
@@ -69,7 +70,7 @@ func newBenchEnv(b *testing.B, n int) *benchEnv {
 	}
 	// Collect the garbage of loading now, not inside the timed loop.
 	runtime.GC()
-	return &benchEnv{s: s, srv: api.New(api.Config{Store: st, Bus: bus, CRM: s}), pipeline: p.ID}
+	return &benchEnv{st: st, s: s, srv: api.New(api.Config{Store: st, Bus: bus, CRM: s}), pipeline: p.ID}
 }
 
 func (e *benchEnv) get(b *testing.B, path string) int {
@@ -152,5 +153,18 @@ func BenchmarkMoveLead10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// BenchmarkOpen10k times starting the service on a store of 10,000 leads:
+// mostly loading the projection.
+func BenchmarkOpen10k(b *testing.B) {
+	e := newBenchEnv(b, 10_000)
+	st := e.st
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := crm.New(st, events.NewBus(), crm.Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
