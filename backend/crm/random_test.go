@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,9 +26,24 @@ func expectedErr(err error) bool {
 		errors.As(err, &de) || errors.Is(err, ErrNotFound)
 }
 
-type fakeClock struct{ t time.Time }
+// fakeClock is a settable clock; set may race with the service's reads, so
+// it is guarded.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *fakeClock) now() time.Time { return c.t }
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
 
 // TestRandomOperations runs thousands of random operations with a fixed
 // seed, then checks that every secondary index, derived field and the
@@ -42,7 +58,7 @@ func TestRandomOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
+	clock := &fakeClock{t: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
 	s, err := New(st, events.NewBus(), Options{Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
