@@ -367,7 +367,11 @@ func (s *Service) LeadsByThread(ctx context.Context, threadID string) ([]*Lead, 
 			if err := getJSON(txn, "lead", parts[len(parts)-1], l); err != nil {
 				return err
 			}
-			l.decorate(nil, s.clock())
+			p := new(Pipeline)
+			if getJSON(txn, "pipeline", l.PipelineID, p) != nil {
+				p = nil
+			}
+			l.decorate(p, s.clock())
 			out = append(out, l)
 			return nil
 		})
