@@ -54,6 +54,9 @@ type served struct {
 	token  string
 	stderr *strings.Builder
 	mu     *sync.Mutex
+	// stderrDone closes when the whole of stderr has been read; Wait must
+	// not be called before, or it closes the pipe under the reader.
+	stderrDone chan struct{}
 }
 
 func startServe(t *testing.T, dataDir string) *served {
@@ -63,18 +66,19 @@ func startServe(t *testing.T, dataDir string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &served{cmd: cmd, stderr: &strings.Builder{}, mu: &sync.Mutex{}}
+	s := &served{cmd: cmd, stderr: &strings.Builder{}, mu: &sync.Mutex{}, stderrDone: make(chan struct{})}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
+		defer close(s.stderrDone)
 		b, _ := io.ReadAll(stderr)
 		s.mu.Lock()
 		s.stderr.Write(b)
 		s.mu.Unlock()
 	}()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { cmd.Process.Kill(); <-s.stderrDone; cmd.Wait() })
 	sc := bufio.NewScanner(stdout)
 	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
 	defer deadline.Stop()
@@ -124,7 +128,7 @@ func TestServeAnswersAndShutsDownCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
+	go func() { <-s.stderrDone; done <- s.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
