@@ -1,0 +1,381 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"sync"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode the charsets real mail uses
+	"github.com/emersion/go-message/textproto"
+	"golang.org/x/net/html"
+)
+
+// maxHeaderBytes bounds how much of a message is read as header: a message
+// whose header is larger is still scored, on the part that was read.
+const maxHeaderBytes = 64 << 10
+
+// maxTextBytes is how much body text the text model reads. The opening of a
+// message carries its intent; reading further costs time and mostly adds
+// quoted history, signatures and legal footers.
+const maxTextBytes = 3000
+
+// maxParts bounds the MIME parts visited while looking for the text, so a
+// message with thousands of parts cannot stall classification.
+const maxParts = 16
+
+// envelope is what the classifier needs from one message: the header
+// fields that carry structure, and the opening of its readable text.
+type envelope struct {
+	from        addr
+	replyTo     addr
+	sender      string
+	recipients  []string // To and Cc addresses, lower case
+	subject     string
+	messageID   string
+	inReplyTo   []string // In-Reply-To and References ids, without <>
+	listID      bool
+	listUnsub   bool
+	precedence  string // lower case
+	autoSub     string // lower case; "no" is stored as ""
+	bulkService bool   // header set by a bulk-mail service
+	htmlOnly    bool
+	text        []byte // decoded, quoted replies removed, at most maxTextBytes
+}
+
+type addr struct {
+	name  string
+	email string // lower case; empty when the field held no address
+}
+
+func (a addr) domain() string {
+	if i := strings.LastIndexByte(a.email, '@'); i >= 0 {
+		return a.email[i+1:]
+	}
+	return ""
+}
+
+func (a addr) local() string {
+	if i := strings.LastIndexByte(a.email, '@'); i >= 0 {
+		return a.email[:i]
+	}
+	return a.email
+}
+
+// bulkHeaders are set by mass-mail services and campaign tools, never by a
+// person's mail client.
+var bulkHeaders = []string{
+	"X-Campaign", "X-Campaign-Id", "X-Campaignid", "X-Mailgun-Tag", "X-Mailgun-Sid",
+	"X-Sg-Eid", "X-Ses-Outgoing", "X-Mc-User", "X-Mailchimp-Campaign",
+	"X-Mailer-Lid", "X-Rpcampaign", "X-Sfmc-Stack", "X-Marketo-Id", "X-Hs-Cta-Tracking",
+	"X-Listmember", "X-List-Unsubscribe", "X-Mailing-List", "X-Bulkmail", "X-Ems-Id",
+	"Feedback-Id", "X-Csa-Complaints", "X-Job", "X-Emailtype-Id",
+}
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
+var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
+
+func charsetReader(cs string, r io.Reader) (io.Reader, error) {
+	if message.CharsetReader == nil {
+		return nil, fmt.Errorf("unhandled charset %q", cs)
+	}
+	return message.CharsetReader(cs, r)
+}
+
+// parse reads the envelope of one RFC 5322 message. It never fails: a broken
+// header or body yields whatever could be read before the damage, because a
+// half-parsed message still has to be scored.
+func parse(raw []byte, env *envelope) {
+	*env = envelope{recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0]}
+	// Mailbox files and some exports start with an mbox "From " line.
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			raw = raw[i+1:]
+		}
+	}
+	br := readerPool.Get().(*bufio.Reader)
+	defer readerPool.Put(br)
+	br.Reset(&limitedBytes{b: raw, n: maxHeaderBytes})
+	h, _ := textproto.ReadHeader(br)
+	// The body is what follows the header in raw; find it directly rather
+	// than through the limited reader so a large header cannot hide it.
+	var body []byte
+	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		body = raw[i+2:]
+	}
+	if i := bytes.Index(raw, []byte("\n\r\n")); i >= 0 && (body == nil || i+3 < len(raw)-len(body)) {
+		body = raw[i+3:]
+	}
+
+	env.from = firstAddr(h.Get("From"))
+	env.replyTo = firstAddr(h.Get("Reply-To"))
+	env.sender = h.Get("Sender")
+	env.recipients = appendAddrs(env.recipients, h.Get("To"))
+	env.recipients = appendAddrs(env.recipients, h.Get("Cc"))
+	env.subject = decodeWords(h.Get("Subject"))
+	env.messageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
+	env.inReplyTo = appendMsgIDs(env.inReplyTo, h.Get("In-Reply-To"))
+	env.inReplyTo = appendMsgIDs(env.inReplyTo, h.Get("References"))
+	env.listID = h.Has("List-Id")
+	env.listUnsub = h.Has("List-Unsubscribe")
+	env.precedence = strings.ToLower(strings.TrimSpace(h.Get("Precedence")))
+	if a := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); a != "no" {
+		env.autoSub = a
+	}
+	for _, k := range bulkHeaders {
+		if h.Has(k) {
+			env.bulkService = true
+			break
+		}
+	}
+	env.text = readText(env.text, message.Header{Header: h}, body, env)
+}
+
+func decodeWords(s string) string {
+	if !strings.Contains(s, "=?") {
+		return s
+	}
+	if d, err := wordDecoder.DecodeHeader(s); err == nil {
+		return d
+	}
+	return s
+}
+
+// readText appends the opening of the message's readable text to dst:
+// the first text/plain part, or the first text/html part with its markup
+// removed when there is no plain one.
+func readText(dst []byte, h message.Header, body []byte, env *envelope) []byte {
+	e, err := message.New(h, bytes.NewReader(body))
+	if e == nil {
+		_ = err
+		return dst
+	}
+	var html []byte
+	parts := 0
+	var walk func(e *message.Entity, depth int) bool
+	walk = func(e *message.Entity, depth int) bool {
+		parts++
+		if parts > maxParts || depth > 4 {
+			return true
+		}
+		if mr := e.MultipartReader(); mr != nil {
+			for {
+				p, err := mr.NextPart()
+				if p == nil || (err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err)) {
+					return false
+				}
+				if walk(p, depth+1) {
+					return true
+				}
+			}
+		}
+		t, _, _ := e.Header.ContentType()
+		if disp, _, _ := e.Header.ContentDisposition(); disp == "attachment" {
+			return false
+		}
+		switch {
+		case t == "text/plain" || t == "":
+			dst = appendPlain(dst, e.Body)
+			return true
+		case t == "text/html" && html == nil:
+			html = readLimited(e.Body, 4*maxTextBytes)
+		}
+		return false
+	}
+	if !walk(e, 0) && html != nil {
+		env.htmlOnly = true
+		dst = appendHTMLText(dst, html)
+	}
+	return dst
+}
+
+func readLimited(r io.Reader, n int) []byte {
+	b, _ := io.ReadAll(io.LimitReader(r, int64(n)))
+	return b
+}
+
+// appendPlain appends the author's own words from a plain-text body: quoted
+// lines and everything after a reply or forward separator belong to someone
+// else (often the owner's own outreach) and would mislead the text model.
+func appendPlain(dst []byte, r io.Reader) []byte {
+	buf := readLimited(r, 2*maxTextBytes)
+	start := len(dst)
+	for len(buf) > 0 && len(dst)-start < maxTextBytes {
+		line := buf
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			buf = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		trimmed := bytes.TrimSpace(line)
+		if len(trimmed) > 0 && trimmed[0] == '>' {
+			continue
+		}
+		if isQuoteIntro(trimmed) {
+			break
+		}
+		dst = append(dst, line...)
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+func isQuoteIntro(line []byte) bool {
+	if bytes.HasPrefix(line, []byte("-----Original Message")) ||
+		bytes.HasPrefix(line, []byte("-----Ursprüngliche Nachricht")) ||
+		bytes.HasPrefix(line, []byte("---------- Forwarded message")) {
+		return true
+	}
+	if bytes.HasPrefix(line, []byte("On ")) && bytes.HasSuffix(line, []byte("wrote:")) {
+		return true
+	}
+	if bytes.HasPrefix(line, []byte("Am ")) && bytes.HasSuffix(line, []byte("schrieb:")) {
+		return true
+	}
+	return false
+}
+
+// appendHTMLText appends the visible text of an HTML fragment.
+func appendHTMLText(dst []byte, src []byte) []byte {
+	z := html.NewTokenizer(bytes.NewReader(src))
+	skip := 0
+	start := len(dst)
+	for len(dst)-start < maxTextBytes {
+		switch z.Next() {
+		case html.ErrorToken:
+			return dst
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			if string(name) == "style" || string(name) == "script" {
+				skip++
+			}
+			dst = append(dst, ' ')
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			if (string(name) == "style" || string(name) == "script") && skip > 0 {
+				skip--
+			}
+			dst = append(dst, ' ')
+		case html.TextToken:
+			if skip == 0 {
+				dst = append(dst, z.Text()...)
+			}
+		}
+	}
+	return dst
+}
+
+// firstAddr returns the first address of an address-list header, decoding
+// an encoded display name. It accepts the malformed lists real mail has
+// (missing brackets, stray quotes) instead of failing on them.
+func firstAddr(v string) addr {
+	var a addr
+	forEachAddr(v, func(name, email string) bool {
+		a = addr{name: decodeWords(strings.Trim(strings.TrimSpace(name), `"' `)), email: email}
+		return false
+	})
+	return a
+}
+
+func appendAddrs(dst []string, v string) []string {
+	forEachAddr(v, func(_, email string) bool {
+		dst = append(dst, email)
+		return true
+	})
+	return dst
+}
+
+// forEachAddr calls fn with the display name and lower-case address of each
+// entry of an address list, until fn returns false.
+func forEachAddr(v string, fn func(name, email string) bool) {
+	for len(v) > 0 {
+		entry := v
+		inQuote, depth := false, 0
+		for i := 0; i < len(v); i++ {
+			switch v[i] {
+			case '"':
+				inQuote = !inQuote
+			case '<':
+				depth++
+			case '>':
+				depth--
+			case ',':
+				if !inQuote && depth <= 0 {
+					entry, v = v[:i], v[i+1:]
+					goto split
+				}
+			}
+		}
+		v = ""
+	split:
+		name, email := "", ""
+		if i := strings.LastIndexByte(entry, '<'); i >= 0 {
+			name = entry[:i]
+			email = entry[i+1:]
+			if j := strings.IndexByte(email, '>'); j >= 0 {
+				email = email[:j]
+			}
+		} else {
+			// "addr (Name)" or a bare address.
+			email = entry
+			if i := strings.IndexByte(entry, '('); i >= 0 {
+				email, name = entry[:i], strings.Trim(entry[i:], "()")
+			}
+		}
+		email = strings.TrimSpace(email)
+		if strings.IndexByte(email, '@') <= 0 {
+			continue
+		}
+		if !fn(name, lowerASCII(email)) {
+			return
+		}
+	}
+}
+
+func appendMsgIDs(dst []string, v string) []string {
+	for {
+		i := strings.IndexByte(v, '<')
+		if i < 0 {
+			return dst
+		}
+		j := strings.IndexByte(v[i:], '>')
+		if j < 0 {
+			return dst
+		}
+		dst = append(dst, v[i+1:i+j])
+		v = v[i+j+1:]
+	}
+}
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// limitedBytes reads at most n bytes of b without copying it.
+type limitedBytes struct {
+	b []byte
+	n int
+}
+
+func (l *limitedBytes) Read(p []byte) (int, error) {
+	if len(l.b) == 0 || l.n <= 0 {
+		return 0, io.EOF
+	}
+	if len(p) > l.n {
+		p = p[:l.n]
+	}
+	n := copy(p, l.b)
+	l.b, l.n = l.b[n:], l.n-n
+	return n, nil
+}

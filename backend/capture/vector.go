@@ -1,0 +1,234 @@
+package capture
+
+import (
+	"math"
+	"strings"
+)
+
+// Owner is the mailbox owner a message is scored for: whether a message is
+// a lead depends on who receives it. Every field is optional; a signal
+// whose input is missing is left out rather than guessed.
+type Owner struct {
+	// Addresses are the owner's own addresses.
+	Addresses []string
+	// KnownContact reports whether the owner already corresponds with
+	// addr (lower case). Nil means unknown: no contact signal is used.
+	KnownContact func(addr string) bool
+	// OwnOutreach reports whether any of the Message-IDs (without <>) a
+	// message replies to or references is one the owner sent. Nil falls
+	// back to matching the ids' domains against the owner's own
+	// (non-free-mail) address domains, which most mail clients use.
+	OwnOutreach func(msgIDs []string) bool
+}
+
+func (o *Owner) isOwn(a string) bool {
+	for _, x := range o.Addresses {
+		if strings.EqualFold(x, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *Owner) outreach(ids []string) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	if o.OwnOutreach != nil {
+		return o.OwnOutreach(ids)
+	}
+	for _, a := range o.Addresses {
+		d := addr{email: strings.ToLower(a)}.domain()
+		if d == "" || freeMail[d] {
+			continue
+		}
+		for _, id := range ids {
+			if i := strings.LastIndexByte(id, '@'); i >= 0 {
+				if r := strings.ToLower(id[i+1:]); r == d || strings.HasSuffix(r, "."+d) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// textScale sets the weight of the text against the named features: the
+// text of a message has unit-free length textScale, a named feature 1.
+var textScale = 3.0
+
+type feat struct {
+	idx uint32
+	val float32
+}
+
+// word is one distinct word of the text, kept to name it in reasons.
+type word struct {
+	idx      uint32
+	off, end int32 // in vector.words
+}
+
+// vector is a message as the model sees it. It is reused between messages
+// (see scratchPool) so classification allocates little.
+type vector struct {
+	env     envelope
+	named   [numNamed]bool
+	feats   []feat // named features first, then text
+	words   []byte
+	wordRef []word
+	sender  [2]uint32 // sender address and domain: for the learned layer only
+	hist    [8]uint64
+	scratch []byte
+}
+
+// build turns a parsed message into features.
+func (x *vector) build(o *Owner) {
+	e := &x.env
+	x.named = [numNamed]bool{}
+	x.feats = x.feats[:0]
+	x.words = x.words[:0]
+	x.wordRef = x.wordRef[:0]
+	on := func(f int) { x.named[f] = true }
+	on(fBias)
+	if e.listID {
+		on(fListID)
+	}
+	if e.listUnsub {
+		on(fListUnsub)
+	}
+	if e.precedence == "bulk" || e.precedence == "list" || e.precedence == "junk" {
+		on(fPrecedenceBulk)
+	}
+	// A contact-form notification is a machine wrapper around a person's
+	// message: its machine-sender signals say nothing about that person.
+	form := isContactForm(e, e.text)
+	if form {
+		on(fContactForm)
+	}
+	if e.autoSub != "" && !form {
+		on(fAutoSubmitted)
+	}
+	if e.bulkService {
+		on(fBulkService)
+	}
+	local := e.from.local()
+	switch {
+	case form:
+	case isNoReply(local):
+		on(fNoReplySender)
+	case localMatches(local, marketingLocals):
+		on(fMarketingSender)
+	}
+	if len(e.recipients) >= 6 {
+		on(fManyRecipients)
+	}
+	if len(o.Addresses) > 0 && len(e.recipients) > 0 {
+		toOwner := false
+		for _, r := range e.recipients {
+			if o.isOwn(r) {
+				toOwner = true
+				break
+			}
+		}
+		if !toOwner {
+			on(fNotToOwner)
+		} else if len(e.recipients) == 1 {
+			on(fToOwnerOnly)
+		}
+	}
+	outreach := o.outreach(e.inReplyTo)
+	if outreach {
+		on(fReplyToOutreach)
+	}
+	// The person behind a form notification is its Reply-To.
+	person := e.from
+	if form {
+		person = e.replyTo
+	}
+	if o.KnownContact != nil && person.email != "" && !o.isOwn(person.email) {
+		if o.KnownContact(person.email) {
+			on(fKnownContact)
+		} else {
+			on(fUnknownSender)
+		}
+	}
+	if isReplySubject(e.subject) && !outreach {
+		on(fReplySubject)
+	}
+	if isForwardSubject(e.subject) {
+		on(fForwarded)
+	}
+	if e.htmlOnly {
+		on(fHTMLOnly)
+	}
+	if isShouting(e.subject) {
+		on(fShoutingSubject)
+	}
+	if freeMail[person.domain()] {
+		on(fFreeMailSender)
+	}
+	dom := registrable(person.domain())
+	x.sender[0] = bucket(mix(hashString(person.email), nsFrom))
+	x.sender[1] = bucket(mix(hashString(dom), nsDomain))
+
+	// Text: subject words (own namespace and as text), then body words.
+	x.scratch = append(x.scratch[:0], e.subject...)
+	x.scratch = append(x.scratch, '\n')
+	subjectEnd := len(x.scratch)
+	x.scratch = append(x.scratch, e.text...)
+	var prev uint64
+	n := 0
+	tokenize(x.scratch, func(w []byte) {
+		h := hashBytes(w)
+		x.feats = append(x.feats, feat{bucket(mix(h, nsWord)), 1})
+		if n > 0 {
+			x.feats = append(x.feats, feat{bucket(mix(chain(prev, h), nsBigram)), 1})
+		}
+		x.wordRef = append(x.wordRef, word{idx: uint32(len(x.feats) - 1 - boolInt(n > 0)), off: int32(len(x.words))})
+		x.words = append(x.words, w...)
+		x.wordRef[len(x.wordRef)-1].end = int32(len(x.words))
+		// cue phrases ending at this word
+		x.hist[n%len(x.hist)] = h
+		n++
+		var ph uint64
+		for l := 1; l <= cueIndex.maxLen && l <= n; l++ {
+			// phrase of l words ending here: chain from the oldest
+			ph = x.hist[(n-l)%len(x.hist)]
+			for k := n - l + 1; k < n; k++ {
+				ph = chain(ph, x.hist[k%len(x.hist)])
+			}
+			if f, ok := cueIndex.lookup(ph); ok {
+				x.named[f] = true
+			}
+		}
+		prev = h
+	})
+	// Subject words again in their own namespace: the same word means more
+	// in a subject line.
+	tokenize(x.scratch[:subjectEnd], func(w []byte) {
+		x.feats = append(x.feats, feat{bucket(mix(hashBytes(w), nsSubject)), 1})
+	})
+	// Scale text so a long message weighs no more than a short one.
+	if len(x.feats) > 0 {
+		s := float32(textScale / math.Sqrt(float64(len(x.feats))))
+		for i := range x.feats {
+			x.feats[i].val = s
+		}
+	}
+	// Word references pointed at feature positions; make them buckets.
+	for i := range x.wordRef {
+		x.wordRef[i].idx = x.feats[x.wordRef[i].idx].idx
+	}
+	for f := 0; f < numNamed; f++ {
+		if x.named[f] {
+			x.feats = append(x.feats, feat{uint32(f), 1})
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
