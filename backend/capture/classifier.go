@@ -120,6 +120,10 @@ func (c *Classifier) score(x *vector, withReasons bool) Result {
 	var z [numClasses]float64
 	c.model.logits(x, &z)
 	ll, rival := leadLogit(&z)
+	capped := x.capped && ll > leadCap
+	if capped {
+		ll = leadCap
+	}
 	layer := c.layer.Load()
 	if layer != nil {
 		ll += layer.delta(x)
@@ -130,9 +134,21 @@ func (c *Classifier) score(x *vector, withReasons bool) Result {
 	}
 	if withReasons {
 		res.Reasons = c.reasons(x, rival, layer)
+		if capped {
+			res.Reasons = append([]Reason{{Text: "Mailing-list, automated or internal mail is not treated as a lead", Effect: leadCap}}, res.Reasons...)
+		}
 	}
 	return res
 }
+
+// leadCap caps the base model's lead log-odds for mailing-list and
+// automated mail (List-Id, List-Unsubscribe, Precedence: bulk/list,
+// Auto-Submitted) and for mail from the owner's own organisation, unless
+// it replies to the owner's outreach: people asking to buy write from
+// their own mail client, which sets none of these headers, and colleagues
+// are not inbound leads. The learned layer still applies on top, so an
+// owner who converts such mail teaches the classifier otherwise.
+const leadCap = -1.0
 
 // minEffect is the smallest effect, in log-odds, worth telling the user.
 const minEffect = 0.35

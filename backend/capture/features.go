@@ -39,6 +39,10 @@ const (
 	fHTMLOnly
 	fShoutingSubject
 	fFreeMailSender
+	fUndisclosed
+	fManyLinks
+	fLongText
+	fInternal
 	fCuePricing
 	fCueDemo
 	fCueYourOffer
@@ -71,6 +75,10 @@ var namedFeatures = [numNamed]namedFeature{
 	fHTMLOnly:        {"html_only", "HTML-only message"},
 	fShoutingSubject: {"shouting_subject", "Subject in capitals or with !!! / $$$"},
 	fFreeMailSender:  {"freemail_sender", "Sent from a free mail provider"},
+	fUndisclosed:     {"undisclosed_recipients", "Sent to undisclosed recipients"},
+	fManyLinks:       {"many_links", "Contains many links"},
+	fLongText:        {"long_text", "Long message"},
+	fInternal:        {"internal", "From your own organisation"},
 	fCuePricing:      {"cue_pricing", "Asks for pricing or a quote"},
 	fCueDemo:         {"cue_demo", "Asks for a demo, a trial or a call"},
 	fCueYourOffer:    {"cue_your_offer", "Asks about your product or service"},
@@ -87,11 +95,11 @@ var namedFeatures = [numNamed]namedFeature{
 // learned from the training set like everything else.
 var cues = map[int][]string{
 	fCuePricing: {"your pricing", "your prices", "your price", "your rates", "a quote", "quote for", "quote me",
-		"pricing for", "price for", "how much", "price list", "what would it cost", "what does it cost", "what it costs",
+		"pricing for", "price for", "how much would", "how much is", "how much does", "how much for", "how much will", "price list", "what would it cost", "what does it cost", "what it costs",
 		"what would that cost", "cost for", "cost me", "per seat", "per user", "per location", "send pricing",
 		"send me pricing", "pricing and", "formal quote", "quotation", "proposal with", "send a proposal",
 		"send me a proposal", "commercial details", "price range", "volume pricing", "ballpark"},
-	fCueDemo: {"demo", "demonstration", "trial", "walkthrough", "walk through", "see it in action",
+	fCueDemo: {"demo", "demonstration", "free trial", "a trial", "trial account", "trial period", "walkthrough", "walk through", "see it in action",
 		"schedule a call", "set up a call", "hop on a call", "book a call", "a quick call", "proof of concept", "pilot"},
 	fCueYourOffer: {"your product", "your service", "your services", "your platform", "your software",
 		"your tool", "your solution", "your app", "your offering", "your team", "your company", "your website",
@@ -101,17 +109,21 @@ var cues = map[int][]string{
 	fCueNeed: {"we need", "we are looking for", "we're looking for", "we are searching", "we're evaluating",
 		"we are evaluating", "our budget", "budget has been approved", "for our team", "our team of", "roll out",
 		"purchase order", "procurement", "switch from", "replace our", "move off", "migrate from",
-		"we'd like to start", "we would like to start", "ready to sign", "sign up", "move forward", "get started",
+		"we'd like to start", "we would like to start", "ready to sign", "move forward", "get started",
 		"up and running", "need something", "need software", "need a tool", "need help with"},
 	fCuePitch: {"we help", "we helped", "our platform", "our solution", "our clients", "our customers",
 		"i'd love to show you", "love to show you", "we specialize", "we specialise", "increase your", "boost your",
 		"grow your", "your revenue", "your sales team", "your seo", "your ranking", "your traffic", "leads for you",
 		"qualified leads", "outsourcing", "offshore", "we can build", "we offer", "special offer",
+		"want me to send", "shall i send", "happy to send", "i can send", "send you", "set you up", "our pricing",
+		"our rates", "our prices", "starts at", "starting at", "plans start", "free audit", "free analysis",
+		"free sample", "we provide", "we supply", "we deliver", "we design", "we build", "i wanted to introduce",
 		"worth a conversation", "worth a chat", "open to a", "15 minutes", "quick chat", "i noticed your",
 		"i noticed that your", "partnering with companies like", "companies like yours"},
-	fCueBulk: {"unsubscribe", "view in browser", "view this email", "newsletter", "this week", "weekly",
-		"digest", "read more", "manage preferences", "email preferences", "opt out", "click here",
-		"limited time", "% off", "free shipping", "sale", "webinar", "register now"},
+	fCueBulk: {"unsubscribe", "view in browser", "view this email", "newsletter", "this week's", "weekly digest",
+		"digest", "read online", "in this issue", "manage preferences", "email preferences", "opt out", "click here",
+		"limited time", "% off", "free shipping", "webinar", "register now", "to be removed",
+		"remove you", "removed from", "mailing list", "opt-in", "one-time mailing", "this message was sent to"},
 	fCueAuto: {"do not reply", "automated message", "automatically generated", "password", "verification code",
 		"your order", "order number", "receipt", "invoice", "has shipped", "tracking number", "your account",
 		"sign in", "security alert", "notification", "build failed", "pull request", "commented on",
@@ -159,7 +171,7 @@ func hashString(s string) uint64 {
 
 // phrase hashes: a phrase of n words hashes as the chain of its word hashes,
 // the same way the tokenizer chains consecutive words.
-func chain(prev, w uint64) uint64 { return (prev ^ w) * fnvPrime * 31 }
+func chain(prev, w uint64) uint64 { return (prev*fnvPrime ^ w) * 0x9e3779b97f4a7c15 }
 
 type cueTable struct {
 	filter [1 << 12]uint64 // bitset over phrase hashes: most words skip the map
@@ -282,6 +294,22 @@ func hashBytes(b []byte) uint64 {
 	}
 	return h
 }
+
+// stopwords carry grammar, not topic: as single words they only tell
+// prose from machine text, which says nothing about buying intent. They
+// still take part in bigrams ("can you", "we help"), where they matter.
+var stopwords = func() map[uint64]bool {
+	m := map[uint64]bool{}
+	for _, w := range strings.Fields(`a an the and or but if of to in on at by for with from as is are was were be been
+		being it its this that these those there here i me my we us our you your he him his she her they them their
+		do does did have has had will would can could should may might must shall not no so than then too very just
+		also about into over after before up down out off again further once all any both each few more most other
+		some such only own same what which who whom when where why how am hi hello dear thanks thank regards best
+		0 s t re ll ve d m der die das und oder ein eine ist sind zu mit von für auf im`) {
+		m[hashString(w)] = true
+	}
+	return m
+}()
 
 // freeMail are the big consumer mail providers: a prospect may write from
 // them, but so does most unsolicited mail.

@@ -35,6 +35,7 @@ type envelope struct {
 	replyTo     addr
 	sender      string
 	recipients  []string // To and Cc addresses, lower case
+	hasTo       bool     // a To header with at least one address
 	subject     string
 	messageID   string
 	inReplyTo   []string // In-Reply-To and References ids, without <>
@@ -44,6 +45,7 @@ type envelope struct {
 	autoSub     string // lower case; "no" is stored as ""
 	bulkService bool   // header set by a bulk-mail service
 	htmlOnly    bool
+	links       int // URLs in the text read
 	text        []byte // decoded, quoted replies removed, at most maxTextBytes
 }
 
@@ -116,6 +118,7 @@ func parse(raw []byte, env *envelope) {
 	env.replyTo = firstAddr(h.Get("Reply-To"))
 	env.sender = h.Get("Sender")
 	env.recipients = appendAddrs(env.recipients, h.Get("To"))
+	env.hasTo = len(env.recipients) > 0
 	env.recipients = appendAddrs(env.recipients, h.Get("Cc"))
 	env.subject = decodeWords(h.Get("Subject"))
 	env.messageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
@@ -134,6 +137,7 @@ func parse(raw []byte, env *envelope) {
 		}
 	}
 	env.text = readText(env.text, message.Header{Header: h}, body, env)
+	env.links = bytes.Count(env.text, []byte("http://")) + bytes.Count(env.text, []byte("https://")) + bytes.Count(env.text, []byte("www."))
 }
 
 func decodeWords(s string) string {

@@ -138,12 +138,14 @@ func Train(examples []Example, o Owner) (*Model, error) {
 				}
 			}
 		}
-		// Named features are regularised harder than words: each is one
-		// hand-chosen signal, and none should decide a message alone.
+		// Cue features are regularised harder than the rest: each is one
+		// hand-chosen list of phrases, and none should decide a message
+		// alone. Header signals are facts about the message and keep the
+		// ordinary penalty.
 		decay := 1 - rate*trainL2
 		decayNamed := 1 - rate*trainL2Named
 		for i := numClasses; i < len(w); i++ { // the bias row is not regularised
-			if i < numNamed*numClasses {
+			if i >= fCuePricing*numClasses && i < numNamed*numClasses {
 				w[i] *= decayNamed
 			} else {
 				w[i] *= decay

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"math"
 	"strings"
 )
@@ -57,6 +58,28 @@ func (o *Owner) outreach(ids []string) bool {
 // text of a message has unit-free length textScale, a named feature 1.
 var textScale = 3.0
 
+// cueWords is how many opening words (subject included) cue phrases are
+// looked for in; longWords is the length from which a message counts as
+// long (inquiries rarely are).
+const (
+	cueWords  = 150
+	longWords = 300
+)
+
+// sameOrg reports whether domain is one of the owner's own (non-free-mail)
+// domains.
+func (o *Owner) sameOrg(domain string) bool {
+	if domain == "" || freeMail[domain] {
+		return false
+	}
+	for _, a := range o.Addresses {
+		if strings.EqualFold(addr{email: a}.domain(), domain) {
+			return true
+		}
+	}
+	return false
+}
+
 type feat struct {
 	idx uint32
 	val float32
@@ -77,6 +100,7 @@ type vector struct {
 	words   []byte
 	wordRef []word
 	sender  [2]uint32 // sender address and domain: for the learned layer only
+	capped  bool      // list, automated or internal mail: see leadCap
 	hist    [8]uint64
 	scratch []byte
 }
@@ -122,6 +146,12 @@ func (x *vector) build(o *Owner) {
 	if len(e.recipients) >= 6 {
 		on(fManyRecipients)
 	}
+	if !e.hasTo {
+		on(fUndisclosed)
+	}
+	if e.links >= 3 {
+		on(fManyLinks)
+	}
 	if len(o.Addresses) > 0 && len(e.recipients) > 0 {
 		toOwner := false
 		for _, r := range e.recipients {
@@ -152,6 +182,11 @@ func (x *vector) build(o *Owner) {
 			on(fUnknownSender)
 		}
 	}
+	if o.sameOrg(person.domain()) {
+		on(fInternal)
+	}
+	x.capped = !outreach && (x.named[fListID] || x.named[fListUnsub] || x.named[fPrecedenceBulk] ||
+		x.named[fAutoSubmitted] || x.named[fInternal])
 	if isReplySubject(e.subject) && !outreach {
 		on(fReplySubject)
 	}
@@ -176,22 +211,27 @@ func (x *vector) build(o *Owner) {
 	x.scratch = append(x.scratch, '\n')
 	subjectEnd := len(x.scratch)
 	x.scratch = append(x.scratch, e.text...)
+	blankAddresses(x.scratch)
 	var prev uint64
 	n := 0
 	tokenize(x.scratch, func(w []byte) {
 		h := hashBytes(w)
-		x.feats = append(x.feats, feat{bucket(mix(h, nsWord)), 1})
 		if n > 0 {
 			x.feats = append(x.feats, feat{bucket(mix(chain(prev, h), nsBigram)), 1})
 		}
-		x.wordRef = append(x.wordRef, word{idx: uint32(len(x.feats) - 1 - boolInt(n > 0)), off: int32(len(x.words))})
-		x.words = append(x.words, w...)
-		x.wordRef[len(x.wordRef)-1].end = int32(len(x.words))
-		// cue phrases ending at this word
+		if !stopwords[h] {
+			x.feats = append(x.feats, feat{bucket(mix(h, nsWord)), 1})
+			x.wordRef = append(x.wordRef, word{idx: uint32(len(x.feats) - 1), off: int32(len(x.words))})
+			x.words = append(x.words, w...)
+			x.wordRef[len(x.wordRef)-1].end = int32(len(x.words))
+		}
+		// Cue phrases ending at this word. Only the opening counts: an
+		// inquiry states its ask early, while long mail mentions prices
+		// and demos in passing.
 		x.hist[n%len(x.hist)] = h
 		n++
 		var ph uint64
-		for l := 1; l <= cueIndex.maxLen && l <= n; l++ {
+		for l := 1; l <= cueIndex.maxLen && l <= n && n <= cueWords; l++ {
 			// phrase of l words ending here: chain from the oldest
 			ph = x.hist[(n-l)%len(x.hist)]
 			for k := n - l + 1; k < n; k++ {
@@ -203,10 +243,15 @@ func (x *vector) build(o *Owner) {
 		}
 		prev = h
 	})
+	if n >= longWords {
+		x.named[fLongText] = true
+	}
 	// Subject words again in their own namespace: the same word means more
 	// in a subject line.
 	tokenize(x.scratch[:subjectEnd], func(w []byte) {
-		x.feats = append(x.feats, feat{bucket(mix(hashBytes(w), nsSubject)), 1})
+		if h := hashBytes(w); !stopwords[h] {
+			x.feats = append(x.feats, feat{bucket(mix(h, nsSubject)), 1})
+		}
 	})
 	// Scale text so a long message weighs no more than a short one.
 	if len(x.feats) > 0 {
@@ -226,9 +271,26 @@ func (x *vector) build(o *Owner) {
 	}
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// blankAddresses overwrites e-mail addresses and links with spaces: they
+// name a particular sender or site, which is the learned layer's business,
+// and are not wording.
+func blankAddresses(b []byte) {
+	for i := 0; i < len(b); {
+		if b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
+			j++
+		}
+		run := b[i:j]
+		if bytes.IndexByte(run, '@') >= 0 || bytes.HasPrefix(run, []byte("http")) || bytes.HasPrefix(run, []byte("www.")) ||
+			bytes.HasPrefix(run, []byte("<http")) || bytes.HasPrefix(run, []byte("(http")) {
+			for k := i; k < j; k++ {
+				b[k] = ' '
+			}
+		}
+		i = j
 	}
-	return 0
 }

@@ -150,6 +150,10 @@ func fromLine(name, addr string) string {
 func directInquiry() msg {
 	v := leadSlots()
 	addr, domain := senderFor(v)
+	// Some inquiries come from people the owner has met or worked with.
+	if chance(0.15) {
+		knownGenerated = append(knownGenerated, addr)
+	}
 	var parts []string
 	parts = append(parts, pick(greetings), "")
 	body := fill(pick(leadIntros), v)
@@ -261,6 +265,10 @@ func outreachReply() msg {
 	v := leadSlots()
 	v["role2"] = pick(roles)
 	addr, domain := senderFor(v)
+	// The owner wrote to this person first, so the mail client knows them.
+	if chance(0.8) {
+		knownGenerated = append(knownGenerated, addr)
+	}
 	subj := "Re: " + fill(pick(outreachSubjects), v)
 	reply := fill(pick(outreachReplies), v)
 	quote := fill("On "+clock.Add(-72*time_hour).Format("Mon, Jan 2, 2006")+", Sam Rivera <sam@brightpath.io> wrote:\n> Hi {first},\n>\n> "+pick([]string{

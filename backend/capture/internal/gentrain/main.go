@@ -6,6 +6,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -163,19 +164,25 @@ func htmlOf(text string) string {
 
 func main() {
 	out := flag.String("out", "trainingdata/train", "directory to write <category>/NNNN.eml into")
+	ownerFile := flag.String("owner", "trainingdata/owner.json", "owner file to write")
 	flag.Parse()
+	if err := os.RemoveAll(*out); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	sets := []struct {
 		cat string
 		n   int
 		gen func() msg
 	}{
 		{"hot_lead", 300, hotLead},
-		{"customer", 70, customer},
-		{"vendor_pitch", 150, vendorPitch},
-		{"newsletter", 100, newsletter},
-		{"notification", 100, notification},
-		{"personal", 70, personal},
-		{"other", 110, other},
+		{"customer", 100, customer},
+		{"vendor_pitch", 300, vendorPitch},
+		{"newsletter", 200, newsletter},
+		{"notification", 200, notification},
+		{"personal", 100, personal},
+		{"other", 150, other},
+		{"other", 300, discussion},
 	}
 	for _, s := range sets {
 		dir := filepath.Join(*out, s.cat)
@@ -183,7 +190,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		for i := 0; i < s.n; i++ {
+		existing, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+		for i := len(existing); i < len(existing)+s.n; i++ {
 			m := s.gen()
 			if m.to == "" {
 				m.to = pick([]string{ownerName + " <" + ownerAddr + ">", ownerAddr, "Sam <" + ownerAddr + ">"})
@@ -195,4 +203,28 @@ func main() {
 			}
 		}
 	}
+	if err := writeOwner(*ownerFile); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func writeOwner(path string) error {
+	var contacts []string
+	for _, list := range [][]string{customerContacts, personalContacts, colleagues} {
+		for _, c := range list {
+			a := c[strings.LastIndex(c, "<")+1 : len(c)-1]
+			contacts = append(contacts, a)
+		}
+	}
+	contacts = append(contacts, heldOutContacts...)
+	contacts = append(contacts, knownGenerated...)
+	b, err := json.MarshalIndent(map[string]any{
+		"addresses": []string{ownerAddr, "sam.rivera@brightpath.io"},
+		"contacts":  contacts,
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }

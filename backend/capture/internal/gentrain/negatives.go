@@ -18,6 +18,15 @@ var personalContacts = []string{"Mom <linda.rivera@gmail.com>", "Alex Rivera <al
 var colleagues = []string{"Jordan Lee <jordan@brightpath.io>", "Mia Chen <mia@brightpath.io>", "Ops <ops@brightpath.io>",
 	"Kim Novak <kim@brightpath.io>"}
 
+// knownGenerated collects generated senders the owner already knows; they
+// are written to owner.json with the fixed contacts.
+var knownGenerated []string
+
+// heldOutContacts are the held-out set's people the owner already knows
+// (the held-out set is hand-written; its owner file is this one).
+var heldOutContacts = []string{"pdunn@fairviewschools.org", "leo@fontaine-catering.fr", "amy.cho@brightside-hvac.com",
+	"ines.duarte@duarte-arquitetos.pt", "ryan@oakescleaning.com", "lena.vogt@vogt-events.com"}
+
 func firstOf(from string) string {
 	return strings.Fields(from)[0]
 }
@@ -65,6 +74,17 @@ var pitchOpeners = []string{
 	"Struggling to hire good developers? We have pre-vetted engineers ready to start.",
 	"I noticed that your team uses spreadsheets for reporting. Our solution replaces them with live dashboards.",
 	"We offer a special discount on office furniture for tech companies this month.",
+	"We have a few sponsorship slots left at our industry conference this autumn.",
+	"Would BrightPath like to advertise in our trade magazine? Our readers are operations managers.",
+	"We have serviced office space available near you from next month.",
+	"Your competitors are already using our intent data to find buyers before they search.",
+	"Our agency produces explainer videos that double conversion on landing pages.",
+	"We're a payments provider and can lower your card processing fees.",
+	"I help founders like you prepare for their next funding round.",
+	"We run employee wellness programmes that cut sick days by a quarter.",
+	"Quick question - who handles IT security at BrightPath?",
+	"We translate and localise software for new markets.",
+	"Our team writes blog content that ranks - 40 articles a month for a flat fee.",
 }
 var pitchAsks = []string{
 	"Would you be open to a 15 minute call next week?",
