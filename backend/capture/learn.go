@@ -45,7 +45,7 @@ func (l *Layer) weight(i uint32) float32 {
 // layerNamedScale damps the structural signals in the layer: a correction
 // should mostly teach words and senders, not make "unknown sender" a lead
 // signal for every future message.
-const layerNamedScale = 0.25
+const layerNamedScale = 0.1
 
 // delta is the layer's contribution to the lead log-odds of x.
 func (l *Layer) delta(x *vector) float64 {

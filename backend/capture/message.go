@@ -45,7 +45,7 @@ type envelope struct {
 	autoSub     string // lower case; "no" is stored as ""
 	bulkService bool   // header set by a bulk-mail service
 	htmlOnly    bool
-	links       int // URLs in the text read
+	links       int    // URLs in the text read
 	text        []byte // decoded, quoted replies removed, at most maxTextBytes
 }
 

@@ -21,7 +21,7 @@ const ownerName = "Sam Rivera"
 
 var r = rand.New(rand.NewPCG(2026, 11))
 
-func pick[T any](xs []T) T { return xs[r.IntN(len(xs))] }
+func pick[T any](xs []T) T  { return xs[r.IntN(len(xs))] }
 func chance(p float64) bool { return r.Float64() < p }
 
 var firstNames = []string{"Olivia", "Marcus", "Priya", "Tomasz", "Hannah", "Diego", "Aisha", "Kenji", "Laura",

@@ -194,18 +194,18 @@ func notification() msg {
 	kinds := []func() msg{
 		func() msg {
 			return msg{from: "GitHub <notifications@github.com>", subject: fmt.Sprintf("[brightpath/app] %s (#%d)", pick([]string{"Fix login redirect", "Bump dependencies", "Add CSV export"}), r.IntN(900)),
-				body: pick([]string{"@jordan commented on this pull request.", "Build failed for commit 3f2a1c.", "Merged #" + fmt.Sprint(r.IntN(900)) + " into main."}) + "\n\n—\nReply to this email directly, view it on GitHub, or unsubscribe.\nYou are receiving this because you were mentioned.",
+				body:  pick([]string{"@jordan commented on this pull request.", "Build failed for commit 3f2a1c.", "Merged #" + fmt.Sprint(r.IntN(900)) + " into main."}) + "\n\n—\nReply to this email directly, view it on GitHub, or unsubscribe.\nYou are receiving this because you were mentioned.",
 				extra: []string{"List-ID: brightpath/app <app.brightpath.github.com>", "List-Unsubscribe: <https://github.com/notifications/unsubscribe>", "Precedence: list"}, msgDomain: "github.com"}
 		},
 		func() msg {
 			return msg{from: pick([]string{"Amazon.com <shipment-tracking@amazon.com>", "UPS <mcinfo@ups.com>", "DHL <noreply@dhl.com>"}),
 				subject: pick([]string{"Your package has shipped", "Your order has been delivered", "Shipment update"}),
-				body: fmt.Sprintf("Hello Sam,\n\nYour order #%d-%d has shipped. Tracking number: 1Z%X.\n\nExpected delivery: Thursday.\n\nThis is an automated message, please do not reply.", r.IntN(999), r.IntN(9999999), r.Uint32()), msgDomain: "amazon.com"}
+				body:    fmt.Sprintf("Hello Sam,\n\nYour order #%d-%d has shipped. Tracking number: 1Z%X.\n\nExpected delivery: Thursday.\n\nThis is an automated message, please do not reply.", r.IntN(999), r.IntN(9999999), r.Uint32()), msgDomain: "amazon.com"}
 		},
 		func() msg {
 			svc := pick([]string{"Slack", "Google", "Dropbox", "Zoom", "Microsoft", "Stripe", "Notion", "LinkedIn"})
 			return msg{from: svc + " <no-reply@" + slug(svc) + ".com>", subject: pick([]string{"Security alert: new sign-in", "Your verification code", "Reset your password", "Confirm your email address"}),
-				body: fmt.Sprintf("Hi Sam,\n\nWe noticed a new sign-in to your %s account from Chrome on Windows. If this was you, you can ignore this email.\n\nYour verification code is %06d.\n\nThe %s team", svc, r.IntN(999999), svc),
+				body:  fmt.Sprintf("Hi Sam,\n\nWe noticed a new sign-in to your %s account from Chrome on Windows. If this was you, you can ignore this email.\n\nYour verification code is %06d.\n\nThe %s team", svc, r.IntN(999999), svc),
 				extra: []string{"Auto-Submitted: auto-generated"}, msgDomain: slug(svc) + ".com"}
 		},
 		func() msg {
@@ -226,8 +226,8 @@ func notification() msg {
 			_, _, n := person()
 			svc := pick([]string{"Calendly", "Zoom", "Gong", "Chili Piper", "HubSpot Meetings"})
 			return msg{from: svc + " <" + pick([]string{"notifications", "no-reply", "noreply"}) + "@" + slug(svc) + ".com>",
-				subject: pick([]string{"New event: Demo with " + n, "Cloud recording available: Intro call", "Meeting booked: Pricing review with " + n, "Reminder: Demo in 1 hour"}),
-				body:    "Hi Sam,\n\n" + pick([]string{"A new event has been scheduled.", "Your recording is ready.", "Your meeting starts soon."}) + "\nEvent: 30 minute demo\nInvitee: " + n + "\n\nThis is an automated notification from " + svc + ". Manage notification settings.",
+				subject:   pick([]string{"New event: Demo with " + n, "Cloud recording available: Intro call", "Meeting booked: Pricing review with " + n, "Reminder: Demo in 1 hour"}),
+				body:      "Hi Sam,\n\n" + pick([]string{"A new event has been scheduled.", "Your recording is ready.", "Your meeting starts soon."}) + "\nEvent: 30 minute demo\nInvitee: " + n + "\n\nThis is an automated notification from " + svc + ". Manage notification settings.",
 				msgDomain: slug(svc) + ".com"}
 		},
 		func() msg {
@@ -289,7 +289,7 @@ func other() msg {
 	case 2: // internal colleague
 		from := pick(colleagues)
 		return msg{from: from, subject: pick([]string{"Pipeline review notes", "Lunch?", "Q2 targets", "Deck for Thursday"}),
-			body: pick([]string{"Sam, here are my notes from the pipeline review. Can you update the forecast by Friday?", "Anyone up for lunch at 12:30?", "Attached are the Q2 targets we discussed. Let me know if the numbers look right.", "I've put the deck in the shared drive - please review slides 4-7."}) + "\n\n" + firstOf(from),
+			body:      pick([]string{"Sam, here are my notes from the pipeline review. Can you update the forecast by Friday?", "Anyone up for lunch at 12:30?", "Attached are the Q2 targets we discussed. Let me know if the numbers look right.", "I've put the deck in the shared drive - please review slides 4-7."}) + "\n\n" + firstOf(from),
 			msgDomain: "brightpath.io"}
 	case 3: // mailing list discussion
 		return listPost()

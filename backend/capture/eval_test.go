@@ -1,0 +1,92 @@
+package capture_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+
+	"threadline/backend/capture"
+	"threadline/backend/capture/internal/evaldata"
+)
+
+// The evaluation targets of issue 7. `scripts/eval-capture.sh` runs these
+// and then prints the figures with the evalreport command.
+
+func TestEvalHeldOut(t *testing.T) {
+	c, err := capture.NewShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, miss, err := evaldata.HeldOut(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held-out: %d messages, precision %.3f recall %.3f F1 %.3f", b.N(), b.Precision(), b.Recall(), b.F1())
+	if b.Precision() < evaldata.TargetPrecision || b.Recall() < evaldata.TargetRecall {
+		for _, m := range miss {
+			t.Logf("miss %s: want %s, got %s %.3f %v", m.Name, m.Want, m.Result.Category, m.Result.Score, m.Result.Reasons)
+		}
+		t.Fatalf("precision %.3f (want >= %.2f), recall %.3f (want >= %.2f)",
+			b.Precision(), evaldata.TargetPrecision, b.Recall(), evaldata.TargetRecall)
+	}
+}
+
+func corpus(t testing.TB) []evaldata.Message {
+	if _, err := exec.LookPath("npm"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("npm not installed; the corpus check needs it outside CI")
+	}
+	msgs, err := evaldata.Corpus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+func TestEvalCorpusFalsePositives(t *testing.T) {
+	msgs := corpus(t)
+	c, err := capture.NewShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged, cats := evaldata.CorpusFP(c, msgs)
+	rate := float64(len(flagged)) / float64(len(msgs))
+	t.Logf("corpus: %d of %d flagged as lead (%.2f%%); categories %v", len(flagged), len(msgs), 100*rate, cats)
+	if rate > evaldata.TargetCorpusFP {
+		t.Fatalf("%.2f%% of the corpus flagged as lead, want <= %.0f%%", 100*rate, 100*evaldata.TargetCorpusFP)
+	}
+}
+
+func TestEvalLearning(t *testing.T) {
+	l, err := evaldata.LearnCheck()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("learning (%s): recall %.3f -> %.3f after %d corrections; held-out precision after %.3f",
+		l.Kind, l.RecallBefore, l.RecallAfter, l.Corrections, l.HeldOutAfter.Precision())
+	if l.RecallAfter < l.RecallBefore+0.3 || l.RecallAfter < evaldata.TargetRecall {
+		t.Errorf("recall on the new kind went %.3f -> %.3f; want a rise of at least 0.3 to >= %.2f",
+			l.RecallBefore, l.RecallAfter, evaldata.TargetRecall)
+	}
+	if l.HeldOutAfter.Precision() < evaldata.TargetPrecision || l.HeldOutAfter.Recall() < evaldata.TargetRecall {
+		t.Errorf("learning broke the held-out set: precision %.3f recall %.3f",
+			l.HeldOutAfter.Precision(), l.HeldOutAfter.Recall())
+	}
+}
+
+// BenchmarkClassifyCorpus measures throughput on real mail of every shape
+// (long headers, HTML, multipart, attachments).
+func BenchmarkClassifyCorpus(b *testing.B) {
+	msgs := corpus(b)
+	c, err := capture.NewShipped()
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := evaldata.CorpusOwner()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		c.Classify(msgs[i%len(msgs)].Raw, o)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}
