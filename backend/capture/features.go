@@ -103,7 +103,7 @@ var cues = map[int][]string{
 		"schedule a call", "set up a call", "hop on a call", "book a call", "a quick call", "proof of concept", "pilot"},
 	fCueYourOffer: {"your product", "your service", "your services", "your platform", "your software",
 		"your tool", "your solution", "your app", "your offering", "your team", "your company", "your website",
-		"your plans", "your pricing", "your enterprise", "interested in your", "interested in using",
+		"your plans", "your enterprise", "interested in your", "interested in using",
 		"came across your", "found you", "heard about you", "recommended you", "do you offer", "do you support",
 		"can you help", "could you help", "are you able", "would you be able", "does your"},
 	fCueNeed: {"we need", "we are looking for", "we're looking for", "we are searching", "we're evaluating",
@@ -183,8 +183,8 @@ var cueIndex = buildCues()
 
 func buildCues() *cueTable {
 	t := &cueTable{cue: map[uint64]int{}}
-	for f, phrases := range cues {
-		for _, p := range phrases {
+	for f := 0; f < numNamed; f++ {
+		for _, p := range cues[f] {
 			var ws []string
 			tokenize([]byte(p), func(w []byte) { ws = append(ws, string(w)) })
 			var h uint64
@@ -194,6 +194,9 @@ func buildCues() *cueTable {
 				} else {
 					h = chain(h, hashString(w))
 				}
+			}
+			if g, dup := t.cue[h]; dup && g != f {
+				panic("capture: cue phrase " + p + " is listed under two features")
 			}
 			t.cue[h] = f
 			t.filter[(h>>6)%uint64(len(t.filter))] |= 1 << (h & 63)

@@ -47,6 +47,8 @@ type envelope struct {
 	htmlOnly    bool
 	links       int    // URLs in the text read
 	text        []byte // decoded, quoted replies removed, at most maxTextBytes
+	head        []byte // scratch: the wanted header fields
+	raw, html   []byte // scratch: undecoded body text
 }
 
 type addr struct {
@@ -93,26 +95,22 @@ func charsetReader(cs string, r io.Reader) (io.Reader, error) {
 // header or body yields whatever could be read before the damage, because a
 // half-parsed message still has to be scored.
 func parse(raw []byte, env *envelope) {
-	*env = envelope{recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0]}
+	*env = envelope{recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0], head: env.head[:0], raw: env.raw, html: env.html}
 	// Mailbox files and some exports start with an mbox "From " line.
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
 			raw = raw[i+1:]
 		}
 	}
+	head, body := splitHeader(raw)
+	// Only the fields the model reads go to the header parser: real mail
+	// carries dozens of Received, DKIM and vendor fields, and parsing them
+	// would cost more than everything else together.
+	env.head = appendWanted(env.head[:0], head)
 	br := readerPool.Get().(*bufio.Reader)
 	defer readerPool.Put(br)
-	br.Reset(&limitedBytes{b: raw, n: maxHeaderBytes})
+	br.Reset(&limitedBytes{b: env.head, n: maxHeaderBytes})
 	h, _ := textproto.ReadHeader(br)
-	// The body is what follows the header in raw; find it directly rather
-	// than through the limited reader so a large header cannot hide it.
-	var body []byte
-	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
-		body = raw[i+2:]
-	}
-	if i := bytes.Index(raw, []byte("\n\r\n")); i >= 0 && (body == nil || i+3 < len(raw)-len(body)) {
-		body = raw[i+3:]
-	}
 
 	env.from = firstAddr(h.Get("From"))
 	env.replyTo = firstAddr(h.Get("Reply-To"))
@@ -138,6 +136,77 @@ func parse(raw []byte, env *envelope) {
 	}
 	env.text = readText(env.text, message.Header{Header: h}, body, env)
 	env.links = bytes.Count(env.text, []byte("http://")) + bytes.Count(env.text, []byte("https://")) + bytes.Count(env.text, []byte("www."))
+}
+
+// splitHeader splits raw at the first empty line.
+func splitHeader(raw []byte) (head, body []byte) {
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			return raw, nil
+		}
+		i += j + 1
+		switch {
+		case i < len(raw) && raw[i] == '\n':
+			return raw[:i], raw[i+1:]
+		case i+1 < len(raw) && raw[i] == '\r' && raw[i+1] == '\n':
+			return raw[:i], raw[i+2:]
+		}
+	}
+}
+
+// wantedFields are the header fields parse reads (lower case, with colon).
+var wantedFields = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range []string{"from", "to", "cc", "reply-to", "sender", "subject", "message-id", "in-reply-to",
+		"references", "list-id", "list-unsubscribe", "precedence", "auto-submitted", "content-type",
+		"content-transfer-encoding", "mime-version"} {
+		m[k] = true
+	}
+	for _, k := range bulkHeaders {
+		m[strings.ToLower(k)] = true
+	}
+	return m
+}()
+
+// appendWanted appends the wanted fields of head (with their folded
+// continuation lines) to dst, followed by the empty line that ends a header.
+func appendWanted(dst, head []byte) []byte {
+	var name [32]byte
+	keep := false
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i+1], head[i+1:]
+		} else {
+			head = nil
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if keep {
+				dst = append(dst, line...)
+			}
+			continue
+		}
+		keep = false
+		if c := bytes.IndexByte(line, ':'); c > 0 && c <= len(name) {
+			n := name[:c]
+			for k := 0; k < c; k++ {
+				b := line[k]
+				if 'A' <= b && b <= 'Z' {
+					b += 'a' - 'A'
+				}
+				n[k] = b
+			}
+			keep = wantedFields[string(n)]
+		}
+		if keep {
+			dst = append(dst, line...)
+			if line[len(line)-1] != '\n' {
+				dst = append(dst, '\n')
+			}
+		}
+	}
+	return append(dst, '\n')
 }
 
 func decodeWords(s string) string {
@@ -184,10 +253,12 @@ func readText(dst []byte, h message.Header, body []byte, env *envelope) []byte {
 		}
 		switch {
 		case t == "text/plain" || t == "":
-			dst = appendPlain(dst, e.Body)
+			env.raw = readLimited(env.raw, e.Body, 2*maxTextBytes)
+			dst = appendPlain(dst, env.raw)
 			return true
 		case t == "text/html" && html == nil:
-			html = readLimited(e.Body, 4*maxTextBytes)
+			env.html = readLimited(env.html, e.Body, 3*maxTextBytes)
+			html = env.html
 		}
 		return false
 	}
@@ -198,16 +269,20 @@ func readText(dst []byte, h message.Header, body []byte, env *envelope) []byte {
 	return dst
 }
 
-func readLimited(r io.Reader, n int) []byte {
-	b, _ := io.ReadAll(io.LimitReader(r, int64(n)))
-	return b
+// readLimited reads up to n bytes of r into buf, reusing its storage.
+func readLimited(buf []byte, r io.Reader, n int) []byte {
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	m, _ := io.ReadFull(r, buf)
+	return buf[:m]
 }
 
 // appendPlain appends the author's own words from a plain-text body: quoted
 // lines and everything after a reply or forward separator belong to someone
 // else (often the owner's own outreach) and would mislead the text model.
-func appendPlain(dst []byte, r io.Reader) []byte {
-	buf := readLimited(r, 2*maxTextBytes)
+func appendPlain(dst []byte, buf []byte) []byte {
 	start := len(dst)
 	for len(buf) > 0 && len(dst)-start < maxTextBytes {
 		line := buf

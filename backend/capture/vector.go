@@ -275,6 +275,9 @@ func (x *vector) build(o *Owner) {
 // name a particular sender or site, which is the learned layer's business,
 // and are not wording.
 func blankAddresses(b []byte) {
+	if bytes.IndexByte(b, '@') < 0 && !bytes.Contains(b, []byte("http")) && !bytes.Contains(b, []byte("www.")) {
+		return
+	}
 	for i := 0; i < len(b); {
 		if b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r' {
 			i++
