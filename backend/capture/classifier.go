@@ -116,12 +116,16 @@ func leadLogit(z *[numClasses]float64) (float64, int) {
 
 func sigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
 
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
 func (c *Classifier) score(x *vector, withReasons bool) Result {
 	var z [numClasses]float64
 	c.model.logits(x, &z)
 	ll, rival := leadLogit(&z)
 	capped := x.capped && ll > leadCap
+	var cut float64
 	if capped {
+		cut = leadCap - ll
 		ll = leadCap
 	}
 	layer := c.layer.Load()
@@ -135,7 +139,7 @@ func (c *Classifier) score(x *vector, withReasons bool) Result {
 	if withReasons {
 		res.Reasons = c.reasons(x, rival, layer)
 		if capped {
-			res.Reasons = append([]Reason{{Text: "Mailing-list, automated or internal mail is not treated as a lead", Effect: leadCap}}, res.Reasons...)
+			res.Reasons = append([]Reason{{Text: "Mailing-list, automated or internal mail is not treated as a lead", Effect: round2(cut)}}, res.Reasons...)
 		}
 	}
 	return res
@@ -209,6 +213,9 @@ func (c *Classifier) reasons(x *vector, rival int, layer *Layer) []Reason {
 	if len(out) > 6 {
 		out = out[:6]
 	}
+	for i := range out {
+		out[i].Effect = round2(out[i].Effect)
+	}
 	return out
 }
 
@@ -216,34 +223,32 @@ func (c *Classifier) reasons(x *vector, rival int, layer *Layer) []Reason {
 // the text as a whole pulled.
 func (c *Classifier) wordsReason(x *vector, rival int, towardLead bool) string {
 	type cand struct {
-		w string
-		e float32
+		ref word
+		e   float32
 	}
 	var top [3]cand
-	seen := map[string]bool{}
 	for _, r := range x.wordRef {
 		row := c.model.w[int(r.idx)*numClasses:]
 		e := row[0] - row[rival]
 		if !towardLead {
 			e = -e
 		}
-		if e <= top[2].e {
+		if e <= top[2].e || r.end-r.off < 2 {
 			continue
 		}
-		s := string(x.words[r.off:r.end])
-		if seen[s] || len(s) < 2 {
+		// The same word again has the same bucket and weight.
+		if r.idx == top[0].ref.idx || r.idx == top[1].ref.idx || r.idx == top[2].ref.idx {
 			continue
 		}
-		seen[s] = true
-		top[2] = cand{s, e}
+		top[2] = cand{r, e}
 		for i := 2; i > 0 && top[i].e > top[i-1].e; i-- {
 			top[i], top[i-1] = top[i-1], top[i]
 		}
 	}
 	var words []string
 	for _, t := range top {
-		if t.w != "" {
-			words = append(words, "“"+t.w+"”")
+		if t.e > 0 {
+			words = append(words, "“"+string(x.words[t.ref.off:t.ref.end])+"”")
 		}
 	}
 	kind := "inbound inquiries"

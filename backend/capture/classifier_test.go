@@ -209,24 +209,3 @@ func TestModelRejectsOtherFeatureList(t *testing.T) {
 		t.Fatal("a truncated model loaded")
 	}
 }
-
-func BenchmarkClassify(b *testing.B) {
-	// Real held-out mail: short inquiries and long newsletters alike.
-	ex, err := LoadExamples("trainingdata/heldout")
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := mustShipped(b)
-	var size int
-	for _, e := range ex {
-		size += len(e.Raw)
-	}
-	b.SetBytes(int64(size / len(ex)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		c.Classify(ex[i%len(ex)].Raw, testOwner)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
-}
-

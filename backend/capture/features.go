@@ -173,16 +173,62 @@ func hashString(s string) uint64 {
 // the same way the tokenizer chains consecutive words.
 func chain(prev, w uint64) uint64 { return (prev*fnvPrime ^ w) * 0x9e3779b97f4a7c15 }
 
+// hashTable is a small open-addressing set of 64-bit word hashes with a
+// value each: a probe is a mask and a compare, cheaper than a Go map on
+// the tokenizer's hot path. Zero marks an empty slot (no real hash is 0
+// in practice; a 0 hash is simply never found).
+type hashTable struct {
+	keys []uint64
+	vals []int8
+}
+
+func newHashTable(n int) *hashTable {
+	size := 64
+	for size < 4*n {
+		size *= 2
+	}
+	return &hashTable{keys: make([]uint64, size), vals: make([]int8, size)}
+}
+
+func (t *hashTable) put(h uint64, v int8) (old int8, dup bool) {
+	mask := uint64(len(t.keys) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case h:
+			old, t.vals[i] = t.vals[i], v
+			return old, true
+		case 0:
+			t.keys[i], t.vals[i] = h, v
+			return 0, false
+		}
+	}
+}
+
+func (t *hashTable) get(h uint64) (int8, bool) {
+	mask := uint64(len(t.keys) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case h:
+			return t.vals[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
 type cueTable struct {
-	filter [1 << 12]uint64 // bitset over phrase hashes: most words skip the map
-	cue    map[uint64]int
+	*hashTable
 	maxLen int
 }
 
 var cueIndex = buildCues()
 
 func buildCues() *cueTable {
-	t := &cueTable{cue: map[uint64]int{}}
+	n := 0
+	for _, ps := range cues {
+		n += len(ps)
+	}
+	t := &cueTable{hashTable: newHashTable(n)}
 	for f := 0; f < numNamed; f++ {
 		for _, p := range cues[f] {
 			var ws []string
@@ -195,11 +241,9 @@ func buildCues() *cueTable {
 					h = chain(h, hashString(w))
 				}
 			}
-			if g, dup := t.cue[h]; dup && g != f {
+			if g, dup := t.put(h, int8(f)); dup && int(g) != f {
 				panic("capture: cue phrase " + p + " is listed under two features")
 			}
-			t.cue[h] = f
-			t.filter[(h>>6)%uint64(len(t.filter))] |= 1 << (h & 63)
 			t.maxLen = max(t.maxLen, len(ws))
 		}
 	}
@@ -207,11 +251,8 @@ func buildCues() *cueTable {
 }
 
 func (t *cueTable) lookup(h uint64) (int, bool) {
-	if t.filter[(h>>6)%uint64(len(t.filter))]&(1<<(h&63)) == 0 {
-		return 0, false
-	}
-	f, ok := t.cue[h]
-	return f, ok
+	v, ok := t.get(h)
+	return int(v), ok
 }
 
 // tokenize calls fn with each lower-case word of s. Words are runs of
@@ -301,18 +342,24 @@ func hashBytes(b []byte) uint64 {
 // stopwords carry grammar, not topic: as single words they only tell
 // prose from machine text, which says nothing about buying intent. They
 // still take part in bigrams ("can you", "we help"), where they matter.
-var stopwords = func() map[uint64]bool {
-	m := map[uint64]bool{}
-	for _, w := range strings.Fields(`a an the and or but if of to in on at by for with from as is are was were be been
+var stopwords = func() *hashTable {
+	ws := strings.Fields(`a an the and or but if of to in on at by for with from as is are was were be been
 		being it its this that these those there here i me my we us our you your he him his she her they them their
 		do does did have has had will would can could should may might must shall not no so than then too very just
 		also about into over after before up down out off again further once all any both each few more most other
 		some such only own same what which who whom when where why how am hi hello dear thanks thank regards best
-		0 s t re ll ve d m der die das und oder ein eine ist sind zu mit von für auf im`) {
-		m[hashString(w)] = true
+		0 s t re ll ve d m der die das und oder ein eine ist sind zu mit von für auf im`)
+	t := newHashTable(len(ws))
+	for _, w := range ws {
+		t.put(hashString(w), 1)
 	}
-	return m
+	return t
 }()
+
+func isStopword(h uint64) bool {
+	_, ok := stopwords.get(h)
+	return ok
+}
 
 // freeMail are the big consumer mail providers: a prospect may write from
 // them, but so does most unsolicited mail.
@@ -331,10 +378,18 @@ var marketingLocals = []string{"news", "newsletter", "newsletters", "marketing",
 	"deals", "digest", "updates", "update", "info", "hello", "team", "events", "webinars", "campaign", "mailer",
 	"email", "mail", "announce", "community", "editor", "editors", "store", "shop"}
 
+// localMatches reports whether local is one of list, alone or followed by
+// a separator ("news", "news-us", "news.letter", "news+tag").
 func localMatches(local string, list []string) bool {
 	for _, l := range list {
-		if local == l || strings.HasPrefix(local, l+"-") || strings.HasPrefix(local, l+".") ||
-			strings.HasPrefix(local, l+"+") || strings.HasPrefix(local, l+"_") {
+		if !strings.HasPrefix(local, l) {
+			continue
+		}
+		if len(local) == len(l) {
+			return true
+		}
+		switch local[len(l)] {
+		case '-', '.', '+', '_':
 			return true
 		}
 	}

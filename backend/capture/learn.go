@@ -47,6 +47,16 @@ func (l *Layer) weight(i uint32) float32 {
 // signal for every future message.
 const layerNamedScale = 0.1
 
+// Sender reputation: each conversion or dismissal moves the weight of the
+// sender's address and of its organisation's domain by senderStep in
+// log-odds, up to ±senderMax. It is a fixed step rather than part of the
+// passive-aggressive update because the owner expects one dismissal to
+// quiet that sender noticeably, whatever the words of the next message.
+const (
+	senderStep = 3.0
+	senderMax  = 9.0
+)
+
 // delta is the layer's contribution to the lead log-odds of x.
 func (l *Layer) delta(x *vector) float64 {
 	var s float32
@@ -159,7 +169,7 @@ func (l *Learner) Learn(raw []byte, o Owner, lead bool) (Result, error) {
 	changed := map[uint32]float32{}
 	if loss := marginLogit - y*ll; loss > 0 {
 		// The layer's input vector: the message's features as delta reads
-		// them, plus the two sender features.
+		// them (the sender features are handled below).
 		var norm float64
 		for _, f := range x.feats {
 			v := float64(f.val)
@@ -168,7 +178,6 @@ func (l *Learner) Learn(raw []byte, o Owner, lead bool) (Result, error) {
 			}
 			norm += v * v
 		}
-		norm += 2
 		tau := math.Min(maxStep, loss/norm)
 		add := func(i uint32, v float64) {
 			cur, ok := changed[i]
@@ -186,8 +195,16 @@ func (l *Learner) Learn(raw []byte, o Owner, lead bool) (Result, error) {
 				add(f.idx, float64(f.val))
 			}
 		}
-		add(x.sender[0], 1)
-		add(x.sender[1], 1)
+	}
+	for _, i := range x.sender {
+		if i == noFeature {
+			continue
+		}
+		cur, ok := changed[i]
+		if !ok {
+			cur = old.weight(i)
+		}
+		changed[i] = float32(math.Max(-senderMax, math.Min(senderMax, float64(cur)+y*senderStep)))
 	}
 	if l.st != nil {
 		if err := l.st.SaveCorrection(key, lead, changed); err != nil {

@@ -80,6 +80,10 @@ func (o *Owner) sameOrg(domain string) bool {
 	return false
 }
 
+// noFeature marks an absent optional feature; no weight is ever stored
+// under it.
+const noFeature = ^uint32(0)
+
 type feat struct {
 	idx uint32
 	val float32
@@ -205,6 +209,10 @@ func (x *vector) build(o *Owner) {
 	dom := registrable(person.domain())
 	x.sender[0] = bucket(mix(hashString(person.email), nsFrom))
 	x.sender[1] = bucket(mix(hashString(dom), nsDomain))
+	if dom == "" || freeMail[dom] {
+		// Everyone shares a free-mail domain: learn the address only.
+		x.sender[1] = noFeature
+	}
 
 	// Text: subject words (own namespace and as text), then body words.
 	x.scratch = append(x.scratch[:0], e.subject...)
@@ -219,7 +227,7 @@ func (x *vector) build(o *Owner) {
 		if n > 0 {
 			x.feats = append(x.feats, feat{bucket(mix(chain(prev, h), nsBigram)), 1})
 		}
-		if !stopwords[h] {
+		if !isStopword(h) {
 			x.feats = append(x.feats, feat{bucket(mix(h, nsWord)), 1})
 			x.wordRef = append(x.wordRef, word{idx: uint32(len(x.feats) - 1), off: int32(len(x.words))})
 			x.words = append(x.words, w...)
@@ -249,7 +257,7 @@ func (x *vector) build(o *Owner) {
 	// Subject words again in their own namespace: the same word means more
 	// in a subject line.
 	tokenize(x.scratch[:subjectEnd], func(w []byte) {
-		if h := hashBytes(w); !stopwords[h] {
+		if h := hashBytes(w); !isStopword(h) {
 			x.feats = append(x.feats, feat{bucket(mix(h, nsSubject)), 1})
 		}
 	})
