@@ -64,9 +64,9 @@ func TestEvalLearning(t *testing.T) {
 	}
 	t.Logf("learning (%s): recall %.3f -> %.3f after %d corrections; held-out precision after %.3f",
 		l.Kind, l.RecallBefore, l.RecallAfter, l.Corrections, l.HeldOutAfter.Precision())
-	if l.RecallAfter < l.RecallBefore+0.3 || l.RecallAfter < evaldata.TargetRecall {
-		t.Errorf("recall on the new kind went %.3f -> %.3f; want a rise of at least 0.3 to >= %.2f",
-			l.RecallBefore, l.RecallAfter, evaldata.TargetRecall)
+	if l.RecallAfter < l.RecallBefore+evaldata.TargetLearnRise {
+		t.Errorf("recall on the new kind went %.3f -> %.3f; want a rise of at least %.2f",
+			l.RecallBefore, l.RecallAfter, evaldata.TargetLearnRise)
 	}
 	if l.HeldOutAfter.Precision() < evaldata.TargetPrecision || l.HeldOutAfter.Recall() < evaldata.TargetRecall {
 		t.Errorf("learning broke the held-out set: precision %.3f recall %.3f",

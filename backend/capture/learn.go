@@ -92,7 +92,7 @@ type LayerStore interface {
 // moves the layer just enough for the corrected message to sit marginLogit
 // on the right side of the threshold, and never by more than maxStep.
 const (
-	marginLogit = 1.5
+	marginLogit = 2.0
 	maxStep     = 2.0
 )
 

@@ -81,6 +81,12 @@ const (
 	trainL2Named   = 0.05
 	trainSeed      = 7
 	trainThreshold = 0.5
+	// deployLeadPrior is the share of leads among the mail the model is
+	// meant for. The training set holds far more leads than an inbox does
+	// (to teach what they look like), so the lead bias is moved from the
+	// training share to this one after fitting (a standard prior-shift
+	// correction for a discriminative model).
+	deployLeadPrior = 0.10
 )
 
 // Train fits the base model to examples by stochastic gradient descent on
@@ -152,6 +158,16 @@ func Train(examples []Example, o Owner) (*Model, error) {
 			}
 		}
 	}
+	leads := 0
+	for _, s := range samples {
+		if s.class == 0 {
+			leads++
+		}
+	}
+	if leads > 0 && leads < len(samples) {
+		trainPrior := float64(leads) / float64(len(samples))
+		w[fBias*numClasses+0] += logit(deployLeadPrior) - logit(trainPrior)
+	}
 	m := &Model{Threshold: trainThreshold, w: make([]float32, len(w))}
 	for i, v := range w {
 		// Round away the last bits so tiny platform differences in
@@ -175,3 +191,5 @@ func softmax(z *[numClasses]float64) {
 		z[k] /= s
 	}
 }
+
+func logit(p float64) float64 { return math.Log(p / (1 - p)) }

@@ -26,6 +26,10 @@ const (
 	TargetRecall    = 0.90
 	TargetCorpusFP  = 0.01
 	LearnCorrection = 20
+	// TargetLearnRise is the rise in recall on the new kind of lead the
+	// learning check must show (the issue asks for a rise; this project
+	// asks for a large one).
+	TargetLearnRise = 0.5
 )
 
 // CorpusPackage is the npm package with the real-mail corpus.
@@ -215,6 +219,7 @@ type LearnResult struct {
 	RecallAfter   float64
 	HeldOutBefore Binary
 	HeldOutAfter  Binary
+	MissedAfter   []Miss // messages of the new kind still not leads after learning
 }
 
 // LearnCheck starts from the shipped model, feeds the first
@@ -273,6 +278,11 @@ func LearnCheck() (LearnResult, error) {
 		}
 	}
 	res.RecallAfter = recall()
+	for i, raw := range raws[LearnCorrection:] {
+		if r := c.Classify(raw, owner); r.Label != capture.Lead {
+			res.MissedAfter = append(res.MissedAfter, Miss{filepath.Base(files[LearnCorrection+i]), capture.HotLead, r})
+		}
+	}
 	res.HeldOutAfter, _, err = HeldOut(c)
 	return res, err
 }

@@ -81,5 +81,10 @@ func run(verbose bool) error {
 	fmt.Printf("  recall before %.3f  after %.3f\n", l.RecallBefore, l.RecallAfter)
 	fmt.Printf("  held-out after learning: precision %.3f recall %.3f F1 %.3f\n",
 		l.HeldOutAfter.Precision(), l.HeldOutAfter.Recall(), l.HeldOutAfter.F1())
+	if verbose {
+		for _, m := range l.MissedAfter {
+			fmt.Printf("  still missed %s %.3f %v\n", m.Name, m.Result.Score, m.Result.Reasons)
+		}
+	}
 	return nil
 }

@@ -23,6 +23,16 @@ var leadIntros = []string{
 	"We've outgrown {competitor} and are looking at alternatives.",
 	"I'm the {role} for {company} and I've been asked to find a {offer} for our {size} staff.",
 	"I read your article on cutting admin time and would like to learn more about what you offer.",
+	"We're a {size}-person {industry} business and the scheduling is done on a whiteboard.",
+	"Sent from my phone - we run {size} crews and need something better than group texts.",
+	"I am writing on behalf of {company} to enquire about your {offer}.",
+	"Saw your ad and wanted to ask a few questions before we decide.",
+	"We tried the free version last month and the team liked it.",
+	"After comparing a few options, BrightPath is at the top of our list.",
+	"I'm opening a new {industry} business in the spring and want to set things up properly from day one.",
+	"Our ops manager recommended your software after using it at her last job.",
+	"Sorry for my English, we are a {industry} company with {size} employees.",
+	"Our current system is being discontinued, so we need a replacement {time}.",
 }
 
 var leadAsks = []string{
@@ -53,6 +63,16 @@ var leadAsks = []string{
 	"Give me a call on my mobile when you can.",
 	"What do you need from us to get going?",
 	"What's the best way to get a quote for {size} locations?",
+	"Ballpark price?",
+	"Is your software affordable for a business my size?",
+	"Kindly furnish us with a quotation and the available subscription tiers.",
+	"If the numbers work I'll sign this week.",
+	"Please send the contract and the onboarding schedule.",
+	"Do you invoice in EUR, and can we export our data if we leave?",
+	"Would you have 30 minutes next week to show me what it can do?",
+	"Is there a monthly option so we only pay during the busy season?",
+	"Please inform us about the price and whether there is a local language version.",
+	"Can u call me tomorrow morning?",
 }
 
 var leadDetails = []string{
@@ -88,6 +108,8 @@ func leadSlots() map[string]string {
 		"first": first, "last": last, "full": full, "company": pick(companies), "offer": pick(offers),
 		"size": pick(teamSizes), "time": pick(timeframes), "competitor": pick(competitors), "role": pick(roles),
 		"referrer": rf + " " + rl, "refcompany": pick(companies),
+		"industry": pick([]string{"plumbing", "cleaning", "landscaping", "dental", "physio", "roofing", "moving", "catering",
+			"security", "home care", "HVAC", "electrical", "pool service", "tutoring", "veterinary", "towing"}),
 	}
 }
 

@@ -85,6 +85,21 @@ var pitchOpeners = []string{
 	"Quick question - who handles IT security at BrightPath?",
 	"We translate and localise software for new markets.",
 	"Our team writes blog content that ranks - 40 articles a month for a flat fee.",
+	"I wanted to introduce {pcompany} - we provide managed IT for growing software companies.",
+	"We lease electric vans to service businesses with maintenance included.",
+	"Is your team still using paper for expense reports? Our app automates them.",
+	"We supply ergonomic furniture to tech companies and can deliver within a week.",
+	"My clients typically cut their hiring time in half within one quarter.",
+	"We are offering data entry and back office support from $8 per hour.",
+	"I'd like to feature BrightPath in our industry newsletter - sponsored slots start at $900.",
+	"Your app store reviews mention crashes; our QA team tests every release on real devices.",
+	"We'd love to help BrightPath win more enterprise deals with our sales training.",
+	"Our compliance platform gets you SOC 2 ready in weeks, not months.",
+	"Did you get a chance to look at the proposal I sent last week?",
+	"Circling back on my previous note about your marketing.",
+	"We can take cold calling off your plate - our SDRs work in your CRM.",
+	"Would you be interested in a quote for printing your marketing materials?",
+	"Can I send you our catalogue and a price list?",
 }
 var pitchAsks = []string{
 	"Would you be open to a 15 minute call next week?",
@@ -103,6 +118,12 @@ var pitchAsks = []string{
 	"Want me to send a quote? Most clients see ROI within 60 days.",
 	"Our pricing is simple: one flat fee per month. Shall I send details?",
 	"I'd be glad to walk you through a quick demo of our platform.",
+	"Would you be interested in a free consultation?",
+	"Can I send you a short video showing how it works?",
+	"Happy to share a free sample so you can see the quality.",
+	"Do you have 20 minutes next week? I'll show you the results we got for similar companies.",
+	"Who at BrightPath handles purchasing for this?",
+	"Let me know a good time and I'll send a calendar invite.",
 }
 
 func vendorPitch() msg {
@@ -234,6 +255,22 @@ func notification() msg {
 			svc := pick([]string{"HubSpot", "Salesforce", "Pipedrive", "Intercom"})
 			return msg{from: svc + " <noreply@" + slug(svc) + ".com>", subject: pick([]string{"Your daily digest", "3 deals need attention", "Weekly pipeline report", "New lead assigned to you"}),
 				body: "Hi Sam,\n\nHere is your summary: 4 deals moved stage, 2 quotes were viewed, 1 trial expires tomorrow. View your dashboard for details.\n\nYou are receiving this because of your notification settings.", msgDomain: slug(svc) + ".com"}
+		},
+		func() msg {
+			_, _, n := person()
+			doc := pick([]string{"Order Form - " + pick(companies), "Mutual NDA", "Master Services Agreement", "Renewal 2025", "Statement of Work"})
+			svc := pick([]string{"DocuSign <dse@docusign.net>", "PandaDoc <docs@pandadoc.com>", "Adobe Sign <adobesign@adobesign.com>", "HelloSign <noreply@hellosign.com>"})
+			return msg{from: svc, subject: pick([]string{"Completed: " + doc, "Please sign: " + doc, n + " viewed " + doc, "Reminder: " + doc + " awaits your signature"}),
+				body:      pick([]string{"All parties have completed the envelope \"" + doc + "\". View the completed document.", n + " sent you a document to review and sign.", n + " opened your document 3 times. See document analytics."}) + "\n\nDo not share this email. Powered by " + strings.Fields(svc)[0] + ".",
+				msgDomain: "docusign.net"}
+		},
+		func() msg {
+			_, _, n := person()
+			svc := pick([]string{"Slack <feedback@slack.com>", "Microsoft Teams <noreply@email.teams.microsoft.com>", "Asana <no-reply@asana.com>", "Trello <do-not-reply@trello.com>", "Google Docs <comments-noreply@docs.google.com>", "Notion <notify@mail.notion.so>"})
+			first := strings.Fields(n)[0]
+			return msg{from: svc, subject: pick([]string{"[BrightPath] New messages from " + first + " in #deals", first + " mentioned you", n + " commented on \"Q3 pricing\"", "New activity in Sales pipeline", first + " shared \"Requirements.pdf\" with you"}),
+				body:      first + ": \"" + pick([]string{"The prospect wants the security questionnaire before the demo - can someone send it?", "Can you review the pricing slide before Thursday?", "Customer asked for a quote for 30 seats, who owns this?", "Moved the demo to 3pm."}) + "\"\n\nReply in the app or open the conversation. You're receiving this because of your notification settings.",
+				msgDomain: "slack.com"}
 		},
 		func() msg {
 			return msg{from: "Mail Delivery Subsystem <mailer-daemon@googlemail.com>", subject: "Delivery Status Notification (Failure)",
