@@ -209,3 +209,13 @@ func TestModelRejectsOtherFeatureList(t *testing.T) {
 		t.Fatal("a truncated model loaded")
 	}
 }
+
+func TestSevenBitCharsetIsConverted(t *testing.T) {
+	// "こんにちは" in ISO-2022-JP: ASCII bytes that still need converting.
+	raw := msg("From: a@example.jp\nContent-Type: text/plain; charset=ISO-2022-JP\n", "\x1b$B$3$s$K$A$O\x1b(B")
+	var e envelope
+	parse(raw, &e)
+	if got := strings.TrimSpace(string(e.text)); got != "こんにちは" {
+		t.Fatalf("text %q", got)
+	}
+}

@@ -48,7 +48,8 @@ type envelope struct {
 	links       int    // URLs in the text read
 	text        []byte // decoded, quoted replies removed, at most maxTextBytes
 	head        []byte // scratch: the wanted header fields
-	raw, html   []byte // scratch: undecoded body text
+	raw, html   []byte // scratch: body text before charset conversion
+	conv        []byte // scratch: body text after charset conversion
 }
 
 type addr struct {
@@ -95,7 +96,7 @@ func charsetReader(cs string, r io.Reader) (io.Reader, error) {
 // header or body yields whatever could be read before the damage, because a
 // half-parsed message still has to be scored.
 func parse(raw []byte, env *envelope) {
-	*env = envelope{recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0], head: env.head[:0], raw: env.raw, html: env.html}
+	*env = envelope{recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0], head: env.head[:0], raw: env.raw, html: env.html, conv: env.conv}
 	// Mailbox files and some exports start with an mbox "From " line.
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -134,7 +135,7 @@ func parse(raw []byte, env *envelope) {
 			break
 		}
 	}
-	env.text = readText(env.text, message.Header{Header: h}, body, env)
+	env.text = readText(env.text, h, bytes.NewReader(body), env)
 	env.links = bytes.Count(env.text, []byte("http://")) + bytes.Count(env.text, []byte("https://")) + bytes.Count(env.text, []byte("www."))
 }
 
@@ -221,52 +222,100 @@ func decodeWords(s string) string {
 
 // readText appends the opening of the message's readable text to dst:
 // the first text/plain part, or the first text/html part with its markup
-// removed when there is no plain one.
-func readText(dst []byte, h message.Header, body []byte, env *envelope) []byte {
-	e, err := message.New(h, bytes.NewReader(body))
-	if e == nil {
-		_ = err
-		return dst
-	}
+// removed when there is no plain one. Parts are walked with go-message's
+// multipart reader; go-message decodes the transfer encoding, and the
+// charset is converted here only when the text actually has non-ASCII
+// bytes, because for most mail the conversion is an expensive no-op.
+func readText(dst []byte, h textproto.Header, body io.Reader, env *envelope) []byte {
 	var html []byte
+	var htmlCharset string
 	parts := 0
-	var walk func(e *message.Entity, depth int) bool
-	walk = func(e *message.Entity, depth int) bool {
+	var walk func(h textproto.Header, body io.Reader, depth int) bool
+	walk = func(h textproto.Header, body io.Reader, depth int) bool {
 		parts++
 		if parts > maxParts || depth > 4 {
 			return true
 		}
-		if mr := e.MultipartReader(); mr != nil {
+		mh := message.Header{Header: h}
+		t, params, _ := mh.ContentType()
+		if strings.HasPrefix(t, "multipart/") {
+			boundary := params["boundary"]
+			if boundary == "" {
+				return false
+			}
+			mr := textproto.NewMultipartReader(body, boundary)
 			for {
 				p, err := mr.NextPart()
-				if p == nil || (err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err)) {
+				if err != nil {
 					return false
 				}
-				if walk(p, depth+1) {
+				if walk(p.Header, p, depth+1) {
 					return true
 				}
 			}
 		}
-		t, _, _ := e.Header.ContentType()
-		if disp, _, _ := e.Header.ContentDisposition(); disp == "attachment" {
+		if disp, _, _ := mh.ContentDisposition(); disp == "attachment" {
 			return false
 		}
-		switch {
-		case t == "text/plain" || t == "":
-			env.raw = readLimited(env.raw, e.Body, 2*maxTextBytes)
-			dst = appendPlain(dst, env.raw)
-			return true
-		case t == "text/html" && html == nil:
-			env.html = readLimited(env.html, e.Body, 3*maxTextBytes)
-			html = env.html
+		plain := t == "text/plain" || t == ""
+		if !plain && (t != "text/html" || html != nil) {
+			return false
 		}
+		// Without a charset parameter go-message only undoes the transfer
+		// encoding.
+		if t == "" {
+			t = "text/plain"
+		}
+		h.Set("Content-Type", t)
+		e, _ := message.New(mh, body)
+		if e == nil {
+			return false
+		}
+		if plain {
+			env.raw = readLimited(env.raw, e.Body, 2*maxTextBytes)
+			dst = appendPlain(dst, toUTF8(env, env.raw, params["charset"]))
+			return true
+		}
+		env.html = readLimited(env.html, e.Body, 3*maxTextBytes)
+		html, htmlCharset = env.html, params["charset"]
 		return false
 	}
-	if !walk(e, 0) && html != nil {
+	if !walk(h, body, 0) && html != nil {
 		env.htmlOnly = true
-		dst = appendHTMLText(dst, html)
+		dst = appendHTMLText(dst, toUTF8(env, html, htmlCharset))
 	}
 	return dst
+}
+
+// toUTF8 converts text from charset cs. Pure ASCII needs no conversion in
+// the ASCII-compatible charsets most mail uses; an unknown charset leaves
+// the bytes as they are.
+func toUTF8(env *envelope, text []byte, cs string) []byte {
+	if cs == "" || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "us-ascii") {
+		return text
+	}
+	// 7-bit encodings (ISO-2022-*, UTF-7) and UTF-16 look like ASCII bytes
+	// but are not.
+	lc := strings.ToLower(cs)
+	sevenBit := strings.HasPrefix(lc, "iso-2022") || strings.HasPrefix(lc, "utf-7") || strings.HasPrefix(lc, "utf-16")
+	if !sevenBit && isASCII(text) {
+		return text
+	}
+	r, err := charsetReader(cs, bytes.NewReader(text))
+	if err != nil {
+		return text
+	}
+	env.conv = readLimited(env.conv, r, 3*len(text))
+	return env.conv
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // readLimited reads up to n bytes of r into buf, reusing its storage.
