@@ -219,3 +219,11 @@ func TestSevenBitCharsetIsConverted(t *testing.T) {
 		t.Fatalf("text %q", got)
 	}
 }
+
+func TestHTMLText(t *testing.T) {
+	got := string(appendHTMLText(nil, []byte(`<html><head><style>p{color:red}</style><script>var x="<b>";</script></head>`+
+		`<body><!-- hidden --><p>Need a&nbsp;quote &amp; a demo</p><br/>Caf&eacute; &#8364;5</body></html>`)))
+	if f := strings.Join(strings.Fields(got), " "); f != "Need a quote & a demo Café €5" {
+		t.Fatalf("got %q", f)
+	}
+}
