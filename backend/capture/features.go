@@ -139,7 +139,7 @@ var cues = map[int][]string{
 // Token hashing. Every text feature is a 64-bit FNV-1a hash of its words
 // folded into textBuckets slots after the named features.
 const (
-	textBuckets = 1 << 17
+	textBuckets = 1 << 16
 	numFeatures = numNamed + textBuckets
 
 	fnvOffset = 14695981039346656037
