@@ -7,6 +7,8 @@ import (
 	"log/slog"
 
 	"threadline/backend/api"
+	"threadline/backend/capture"
+	"threadline/backend/capture/layerstore"
 	"threadline/backend/events"
 	"threadline/backend/store"
 )
@@ -16,7 +18,11 @@ type Engine struct {
 	Store *store.Store
 	Bus   *events.Bus
 	API   *api.Server
-	log   *slog.Logger
+	// Capture scores inbound mail for lead signals, with the owner's
+	// learned layer applied; Learner records convert/dismiss corrections.
+	Capture *capture.Classifier
+	Learner *capture.Learner
+	log     *slog.Logger
 }
 
 // Open opens the store in dir and starts the services on it.
@@ -27,6 +33,14 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	}
 	bus := events.NewBus()
 	e := &Engine{Store: st, Bus: bus, log: log}
+	if e.Capture, err = capture.NewShipped(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if e.Learner, err = capture.NewLearner(e.Capture, layerstore.New(st)); err != nil {
+		st.Close()
+		return nil, err
+	}
 	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log})
 	return e, nil
 }
