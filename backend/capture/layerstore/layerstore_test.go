@@ -136,3 +136,22 @@ func TestFreeMailDomainIsNotPenalised(t *testing.T) {
 		t.Fatalf("another gmail.com sender went %.3f -> %.3f (%s)", before.Score, after.Score, after.Label)
 	}
 }
+
+// Scoring goes on while corrections are learned.
+func TestConcurrentClassifyAndLearn(t *testing.T) {
+	st, c, l := open(t, t.TempDir())
+	defer st.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			c.Classify(inquiry(i, "example.com", "Could you send pricing?"), owner)
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		if _, err := l.Learn(inquiry(i, fmt.Sprintf("d%d.com", i), "We need a quote for 10 seats."), owner, i%2 == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+}
