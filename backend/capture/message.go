@@ -22,7 +22,7 @@ const maxHeaderBytes = 64 << 10
 // maxTextBytes is how much body text the text model reads. The opening of a
 // message carries its intent; reading further costs time and mostly adds
 // quoted history, signatures and legal footers.
-const maxTextBytes = 2000
+const maxTextBytes = 1500
 
 // maxParts bounds the MIME parts visited while looking for the text, so a
 // message with thousands of parts cannot stall classification.

@@ -63,7 +63,7 @@ var textScale = 3.0
 // long (inquiries rarely are).
 const (
 	cueWords  = 150
-	longWords = 300
+	longWords = 220
 )
 
 // sameOrg reports whether domain is one of the owner's own (non-free-mail)
