@@ -220,9 +220,12 @@ func (t *hashTable) get(h uint64) (int8, bool) {
 	}
 }
 
+// cueTable holds the cue phrases as chained word hashes: complete phrases
+// with their feature, and every proper prefix of a phrase, so the
+// tokenizer only follows word sequences that can still become a phrase.
 type cueTable struct {
 	*hashTable
-	maxLen int
+	prefixes *hashTable
 }
 
 var cueIndex = buildCues()
@@ -232,7 +235,7 @@ func buildCues() *cueTable {
 	for _, ps := range cues {
 		n += len(ps)
 	}
-	t := &cueTable{hashTable: newHashTable(n)}
+	t := &cueTable{hashTable: newHashTable(n), prefixes: newHashTable(4 * n)}
 	for f := 0; f < numNamed; f++ {
 		for _, p := range cues[f] {
 			var ws []string
@@ -242,13 +245,13 @@ func buildCues() *cueTable {
 				if i == 0 {
 					h = hashString(w)
 				} else {
+					t.prefixes.put(h, 1)
 					h = chain(h, hashString(w))
 				}
 			}
 			if g, dup := t.put(h, int8(f)); dup && int(g) != f {
 				panic("capture: cue phrase " + p + " is listed under two features")
 			}
-			t.maxLen = max(t.maxLen, len(ws))
 		}
 	}
 	return t
@@ -257,6 +260,11 @@ func buildCues() *cueTable {
 func (t *cueTable) lookup(h uint64) (int, bool) {
 	v, ok := t.get(h)
 	return int(v), ok
+}
+
+func (t *cueTable) isPrefix(h uint64) bool {
+	_, ok := t.prefixes.get(h)
+	return ok
 }
 
 // tokenize calls fn with each lower-case word of s. Words are runs of

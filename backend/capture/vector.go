@@ -105,7 +105,8 @@ type vector struct {
 	wordRef []word
 	sender  [2]uint32 // sender address and domain: for the learned layer only
 	capped  bool      // list, automated or internal mail: see leadCap
-	hist    [8]uint64
+	active  [4]uint64 // cue phrase prefixes ending at the last word
+	nActive int
 	scratch []byte
 }
 
@@ -222,6 +223,7 @@ func (x *vector) build(o *Owner) {
 	blankAddresses(x.scratch)
 	var prev uint64
 	n := 0
+	x.nActive = 0
 	tokenize(x.scratch, func(w []byte) {
 		h := hashBytes(w)
 		if n > 0 {
@@ -233,22 +235,29 @@ func (x *vector) build(o *Owner) {
 			x.words = append(x.words, w...)
 			x.wordRef[len(x.wordRef)-1].end = int32(len(x.words))
 		}
-		// Cue phrases ending at this word. Only the opening counts: an
+		// Cue phrases ending at this word: follow the word sequences that
+		// are still prefixes of some phrase. Only the opening counts: an
 		// inquiry states its ask early, while long mail mentions prices
 		// and demos in passing.
-		x.hist[n%len(x.hist)] = h
-		n++
-		var ph uint64
-		for l := 1; l <= cueIndex.maxLen && l <= n && n <= cueWords; l++ {
-			// phrase of l words ending here: chain from the oldest
-			ph = x.hist[(n-l)%len(x.hist)]
-			for k := n - l + 1; k < n; k++ {
-				ph = chain(ph, x.hist[k%len(x.hist)])
+		if n < cueWords {
+			var next [len(x.active)]uint64
+			na := 0
+			follow := func(p uint64) {
+				if f, ok := cueIndex.lookup(p); ok {
+					x.named[f] = true
+				}
+				if na < len(next) && cueIndex.isPrefix(p) {
+					next[na] = p
+					na++
+				}
 			}
-			if f, ok := cueIndex.lookup(ph); ok {
-				x.named[f] = true
+			for _, a := range x.active[:x.nActive] {
+				follow(chain(a, h))
 			}
+			follow(h)
+			x.active, x.nActive = next, na
 		}
+		n++
 		prev = h
 	})
 	if n >= longWords {
