@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -84,6 +85,31 @@ func (o *Owner) sameOrg(domain string) bool {
 // under it.
 const noFeature = ^uint32(0)
 
+// appendWords appends the hashes of the words of the owner's addresses:
+// the parts of the local part ("sam.rivera" gives sam and rivera) and the
+// first label of each non-free-mail domain (brightpath).
+func (o *Owner) appendWords(dst []uint64) []uint64 {
+	for _, a := range o.Addresses {
+		a := addr{email: strings.ToLower(a)}
+		tokenize([]byte(a.local()), func(w []byte) {
+			if len(w) > 1 {
+				dst = append(dst, hashBytes(w))
+			}
+		})
+		if d := a.domain(); d != "" && !freeMail[d] {
+			if i := strings.IndexByte(d, '.'); i > 0 {
+				d = d[:i]
+			}
+			tokenize([]byte(d), func(w []byte) {
+				if len(w) > 1 {
+					dst = append(dst, hashBytes(w))
+				}
+			})
+		}
+	}
+	return dst
+}
+
 type feat struct {
 	idx uint32
 	val float32
@@ -98,16 +124,17 @@ type word struct {
 // vector is a message as the model sees it. It is reused between messages
 // (see scratchPool) so classification allocates little.
 type vector struct {
-	env     envelope
-	named   [numNamed]bool
-	feats   []feat // named features first, then text
-	words   []byte
-	wordRef []word
-	sender  [2]uint32 // sender address and domain: for the learned layer only
-	capped  bool      // list, automated or internal mail: see leadCap
-	active  [4]uint64 // cue phrase prefixes ending at the last word
-	nActive int
-	scratch []byte
+	env        envelope
+	named      [numNamed]bool
+	feats      []feat // named features first, then text
+	words      []byte
+	wordRef    []word
+	sender     [2]uint32 // sender address and domain: for the learned layer only
+	capped     bool      // list, automated or internal mail: see leadCap
+	active     [4]uint64 // cue phrase prefixes ending at the last word
+	ownerWords []uint64  // hashes of the owner's name and company words
+	nActive    int
+	scratch    []byte
 }
 
 // build turns a parsed message into features.
@@ -224,8 +251,16 @@ func (x *vector) build(o *Owner) {
 	var prev uint64
 	n := 0
 	x.nActive = 0
+	x.ownerWords = o.appendWords(x.ownerWords[:0])
 	tokenize(x.scratch, func(w []byte) {
 		h := hashBytes(w)
+		for _, ow := range x.ownerWords {
+			if h == ow {
+				// The owner's own name and company say nothing general
+				// about the mail, and the shipped model serves every owner.
+				return
+			}
+		}
 		if n > 0 {
 			x.feats = append(x.feats, feat{bucket(mix(chain(prev, h), nsBigram)), 1})
 		}
@@ -266,7 +301,7 @@ func (x *vector) build(o *Owner) {
 	// Subject words again in their own namespace: the same word means more
 	// in a subject line.
 	tokenize(x.scratch[:subjectEnd], func(w []byte) {
-		if h := hashBytes(w); !isStopword(h) {
+		if h := hashBytes(w); !isStopword(h) && !slices.Contains(x.ownerWords, h) {
 			x.feats = append(x.feats, feat{bucket(mix(h, nsSubject)), 1})
 		}
 	})
