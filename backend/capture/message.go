@@ -33,7 +33,6 @@ const maxParts = 16
 type envelope struct {
 	from        addr
 	replyTo     addr
-	sender      string
 	recipients  []string // To and Cc addresses, lower case
 	hasTo       bool     // a To header with at least one address
 	subject     string
@@ -96,7 +95,11 @@ func charsetReader(cs string, r io.Reader) (io.Reader, error) {
 // header or body yields whatever could be read before the damage, because a
 // half-parsed message still has to be scored.
 func parse(raw []byte, env *envelope) {
-	*env = envelope{recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0], head: env.head[:0], raw: env.raw, html: env.html, conv: env.conv}
+	// Keep the scratch buffers of the previous message.
+	*env = envelope{
+		recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0],
+		head: env.head[:0], raw: env.raw, html: env.html, conv: env.conv,
+	}
 	// Mailbox files and some exports start with an mbox "From " line.
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -115,7 +118,6 @@ func parse(raw []byte, env *envelope) {
 
 	env.from = firstAddr(h.Get("From"))
 	env.replyTo = firstAddr(h.Get("Reply-To"))
-	env.sender = h.Get("Sender")
 	env.recipients = appendAddrs(env.recipients, h.Get("To"))
 	env.hasTo = len(env.recipients) > 0
 	env.recipients = appendAddrs(env.recipients, h.Get("Cc"))
@@ -159,7 +161,7 @@ func splitHeader(raw []byte) (head, body []byte) {
 // wantedFields are the header fields parse reads (lower case, with colon).
 var wantedFields = func() map[string]bool {
 	m := map[string]bool{}
-	for _, k := range []string{"from", "to", "cc", "reply-to", "sender", "subject", "message-id", "in-reply-to",
+	for _, k := range []string{"from", "to", "cc", "reply-to", "subject", "message-id", "in-reply-to",
 		"references", "list-id", "list-unsubscribe", "precedence", "auto-submitted", "content-type",
 		"content-transfer-encoding", "mime-version"} {
 		m[k] = true

@@ -126,14 +126,14 @@ type word struct {
 type vector struct {
 	env        envelope
 	named      [numNamed]bool
-	feats      []feat // named features first, then text
+	feats      []feat // text features, then the named features that are on
 	words      []byte
 	wordRef    []word
 	sender     [2]uint32 // sender address and domain: for the learned layer only
 	capped     bool      // list, automated or internal mail: see leadCap
 	active     [4]uint64 // cue phrase prefixes ending at the last word
-	ownerWords []uint64  // hashes of the owner's name and company words
 	nActive    int
+	ownerWords []uint64 // hashes of the owner's name and company words
 	scratch    []byte
 }
 
