@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 )
@@ -50,9 +51,24 @@ func TestShippedModelIsReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(b, shippedModel) {
-		t.Fatalf("retraining from trainingdata/train gives different weights than the committed model.bin (%d vs %d bytes): run go generate ./backend/capture and commit model.bin", len(b), len(shippedModel))
+	if bytes.Equal(b, shippedModel) {
+		return
 	}
+	// Not byte-identical: allow only floating-point noise between CPUs
+	// (math.Exp may use FMA on one machine and not another). A change of
+	// data, features or training moves weights by far more.
+	shipped, err := UnmarshalModel(shippedModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for i := range m.w {
+		worst = max(worst, math.Abs(float64(m.w[i]-shipped.w[i])))
+	}
+	if worst > 1e-3 || m.Threshold != shipped.Threshold {
+		t.Fatalf("retraining from trainingdata/train gives other weights than the committed model.bin (largest difference %g): run go generate ./backend/capture and commit model.bin", worst)
+	}
+	t.Logf("retrained weights differ from model.bin by at most %g (floating-point noise)", worst)
 }
 
 func TestInboundInquiryIsLead(t *testing.T) {

@@ -126,7 +126,10 @@ func Train(examples []Example, o Owner) (*Model, error) {
 			for _, f := range s.feats {
 				row := w[int(f.idx)*numClasses:]
 				for k := range p {
-					p[k] += row[k] * float64(f.val)
+					// The conversions round each product, so no platform
+					// fuses them into an FMA and the weights stay the same
+					// everywhere.
+					p[k] += float64(row[k] * float64(f.val))
 				}
 			}
 			softmax(&p)
@@ -140,7 +143,7 @@ func Train(examples []Example, o Owner) (*Model, error) {
 			for _, f := range s.feats {
 				row := w[int(f.idx)*numClasses:]
 				for k := range p {
-					row[k] -= rate * float64(p[k]*float64(f.val))
+					row[k] -= float64(rate * float64(p[k]*float64(f.val)))
 				}
 			}
 		}
