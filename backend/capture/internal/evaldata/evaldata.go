@@ -189,17 +189,32 @@ func readCorpus(tgz string) ([]Message, error) {
 	return out, nil
 }
 
-// CorpusOwner is the owner the corpus is scored for: a fresh install
-// that knows nobody, so every sender counts as a first contact (the
-// hardest case for false positives). Its own addresses are unknown.
+// CorpusOwner is how the corpus owner is modelled: a fresh install that
+// knows nobody, so every sender is a first contact. Its own addresses are
+// unknown.
 func CorpusOwner() capture.Owner {
 	return capture.Owner{KnownContact: func(string) bool { return false }}
 }
 
-// CorpusFP scores the corpus; none of it is an inbound lead.
-func CorpusFP(c *capture.Classifier, msgs []Message) (flagged []Message, byCategory map[capture.Category]int) {
+// CorpusOwners are the owner contexts the corpus is scored under: the
+// fresh install of CorpusOwner, and a caller with no contact information
+// at all (the classify command without --data).
+func CorpusOwners() []NamedOwner {
+	return []NamedOwner{
+		{"fresh install, knows nobody", CorpusOwner()},
+		{"no contact information", capture.Owner{}},
+	}
+}
+
+// NamedOwner is an owner context with a description.
+type NamedOwner struct {
+	Name  string
+	Owner capture.Owner
+}
+
+// CorpusFP scores the corpus for o; none of it is an inbound lead.
+func CorpusFP(c *capture.Classifier, msgs []Message, o capture.Owner) (flagged []Message, byCategory map[capture.Category]int) {
 	byCategory = map[capture.Category]int{}
-	o := CorpusOwner()
 	for _, m := range msgs {
 		res := c.Classify(m.Raw, o)
 		byCategory[res.Category]++

@@ -48,28 +48,30 @@ func run(verbose bool) error {
 	if err != nil {
 		return err
 	}
-	flagged, cats := evaldata.CorpusFP(c, msgs)
-	rate := float64(len(flagged)) / float64(len(msgs))
-	fmt.Printf("\nSpamAssassin corpus (%s, %d messages, owner knows nobody)\n", evaldata.CorpusPackage, len(msgs))
-	fmt.Printf("  flagged as lead: %d = %.2f%% (target <= %.0f%%)\n", len(flagged), 100*rate, 100*evaldata.TargetCorpusFP)
-	var keys []string
-	for k := range cats {
-		keys = append(keys, string(k))
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, cats[capture.Category(k)]))
-	}
-	fmt.Printf("  categories: %s\n", strings.Join(parts, ", "))
-	groups := map[string]int{}
-	for _, m := range flagged {
-		groups[strings.SplitN(m.Name, "/", 2)[0]]++
-	}
-	fmt.Printf("  flagged by corpus group: %v\n", groups)
-	if verbose {
+	fmt.Printf("\nSpamAssassin corpus (%s, %d messages)\n", evaldata.CorpusPackage, len(msgs))
+	for _, o := range evaldata.CorpusOwners() {
+		flagged, cats := evaldata.CorpusFP(c, msgs, o.Owner)
+		rate := float64(len(flagged)) / float64(len(msgs))
+		fmt.Printf("  %s: flagged as lead %d = %.2f%% (target <= %.0f%%)\n", o.Name, len(flagged), 100*rate, 100*evaldata.TargetCorpusFP)
+		var keys []string
+		for k := range cats {
+			keys = append(keys, string(k))
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %d", k, cats[capture.Category(k)]))
+		}
+		fmt.Printf("    categories: %s\n", strings.Join(parts, ", "))
+		groups := map[string]int{}
 		for _, m := range flagged {
-			fmt.Printf("  flagged %s\n", m.Name)
+			groups[strings.SplitN(m.Name, "/", 2)[0]]++
+		}
+		fmt.Printf("    flagged by corpus group: %v\n", groups)
+		if verbose {
+			for _, m := range flagged {
+				fmt.Printf("    flagged %s\n", m.Name)
+			}
 		}
 	}
 
