@@ -9,7 +9,8 @@ import (
 	"sync"
 )
 
-//go:generate go run ./internal/train -data trainingdata/train -out model.bin
+//go:generate go run ./internal/gentrain -out trainingdata/train -owner trainingdata/owner.json
+//go:generate go run ./internal/train -data trainingdata/train -owner trainingdata/owner.json -out model.bin
 
 // shippedModel is the model trained from trainingdata/train at build time.
 //
