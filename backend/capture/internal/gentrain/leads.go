@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 var greetings = []string{"Hi Sam,", "Hello,", "Hi there,", "Hello Sam,", "Dear Sam,", "Hi BrightPath team,",
@@ -120,7 +121,7 @@ func signature(v map[string]string, domain string) string {
 	case 1:
 		return v["full"] + "\n" + v["company"]
 	case 2:
-		return v["full"] + "\n" + strings.Title(strings.TrimPrefix(v["role"], "the ")) + ", " + v["company"] + "\n" + fmt.Sprintf("+1 (%d) 555-%04d", 200+r.IntN(700), r.IntN(10000))
+		return v["full"] + "\n" + titleCase(strings.TrimPrefix(v["role"], "the ")) + ", " + v["company"] + "\n" + fmt.Sprintf("+1 (%d) 555-%04d", 200+r.IntN(700), r.IntN(10000))
 	default:
 		return v["full"] + "\n" + v["company"] + " | www." + domain
 	}
@@ -293,7 +294,7 @@ func outreachReply() msg {
 	}
 	subj := "Re: " + fill(pick(outreachSubjects), v)
 	reply := fill(pick(outreachReplies), v)
-	quote := fill("On "+clock.Add(-72*time_hour).Format("Mon, Jan 2, 2006")+", Sam Rivera <sam@brightpath.io> wrote:\n> Hi {first},\n>\n> "+pick([]string{
+	quote := fill("On "+clock.Add(-72*time.Hour).Format("Mon, Jan 2, 2006")+", Sam Rivera <sam@brightpath.io> wrote:\n> Hi {first},\n>\n> "+pick([]string{
 		"I noticed {company} is growing fast and wanted to share how teams like yours cut scheduling time in half.",
 		"We help companies like {company} replace {competitor} with a simpler {offer}.",
 		"Would a 15 minute call next week be worth it to see if we can help?",
@@ -303,4 +304,13 @@ func outreachReply() msg {
 	return msg{from: fromLine(v["full"], addr), subject: subj, body: body, inReplyTo: id, msgDomain: domain}
 }
 
-const time_hour = 3600 * 1e9
+
+// titleCase capitalises the first letter of each word ("head of operations"
+// becomes "Head Of Operations", as people write job titles in signatures).
+func titleCase(s string) string {
+	w := strings.Fields(s)
+	for i, x := range w {
+		w[i] = strings.ToUpper(x[:1]) + x[1:]
+	}
+	return strings.Join(w, " ")
+}
