@@ -304,7 +304,6 @@ func outreachReply() msg {
 	return msg{from: fromLine(v["full"], addr), subject: subj, body: body, inReplyTo: id, msgDomain: domain}
 }
 
-
 // titleCase capitalises the first letter of each word ("head of operations"
 // becomes "Head Of Operations", as people write job titles in signatures).
 func titleCase(s string) string {
