@@ -243,3 +243,25 @@ func TestHTMLText(t *testing.T) {
 		t.Fatalf("got %q", f)
 	}
 }
+
+// FuzzClassify: no input may panic or give a score outside 0..1.
+// Run longer with: go test -fuzz FuzzClassify ./backend/capture
+func FuzzClassify(f *testing.F) {
+	ex, err := LoadExamples("trainingdata/heldout")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i, e := range ex {
+		if i%6 == 0 {
+			f.Add(e.Raw)
+		}
+	}
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/html; charset=iso-2022-jp\r\nContent-Transfer-Encoding: base64\r\n\r\n<p>&#xZZ;&amp</p>\r\n--x--"))
+	c := mustShipped(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		r := c.Classify(raw, testOwner)
+		if !(r.Score >= 0 && r.Score <= 1) || r.Label == "" || r.Category == "" {
+			t.Fatalf("result %+v", r)
+		}
+	})
+}
