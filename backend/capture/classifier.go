@@ -1,10 +1,11 @@
 package capture
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -209,7 +210,7 @@ func (c *Classifier) reasons(x *vector, rival int, layer *Layer) []Reason {
 			out = append(out, Reason{Text: "You " + verb + " mail from this sender before", Effect: s})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return math.Abs(out[i].Effect) > math.Abs(out[j].Effect) })
+	slices.SortStableFunc(out, func(a, b Reason) int { return cmp.Compare(math.Abs(b.Effect), math.Abs(a.Effect)) })
 	if len(out) > 6 {
 		out = out[:6]
 	}
