@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/dgraph-io/badger/v4 v4.9.6
+	github.com/emersion/go-message v0.18.2
 	github.com/gofrs/flock v0.13.1
 	github.com/wailsapp/wails/v2 v2.15.0
 )

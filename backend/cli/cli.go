@@ -36,8 +36,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":   {"serve the app and its API on loopback for a browser or scripts", runServe},
-	"version": {"print the version", runVersion},
+	"classify": {"score mail files with the on-device lead model", runClassify},
+	"serve":    {"serve the app and its API on loopback for a browser or scripts", runServe},
+	"version":  {"print the version", runVersion},
 }
 
 // usageError is an error in the command line itself: exit code 2.

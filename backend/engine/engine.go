@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"threadline/backend/api"
+	"threadline/backend/capture"
+	"threadline/backend/capture/layerstore"
 	"threadline/backend/crm"
 	"threadline/backend/events"
 	"threadline/backend/store"
@@ -21,7 +23,11 @@ type Engine struct {
 	Bus   *events.Bus
 	CRM   *crm.Service
 	API   *api.Server
-	log   *slog.Logger
+	// Capture scores inbound mail for lead signals, with the owner's
+	// learned layer applied; Learner records convert/dismiss corrections.
+	Capture *capture.Classifier
+	Learner *capture.Learner
+	log     *slog.Logger
 
 	// stop ends the background jobs; jobs waits for them.
 	stop context.CancelFunc
@@ -40,6 +46,14 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	bus := events.NewBus()
 	e := &Engine{Store: st, Bus: bus, log: log}
 	if e.CRM, err = crm.New(st, bus, crm.Options{}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if e.Capture, err = capture.NewShipped(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if e.Learner, err = capture.NewLearner(e.Capture, layerstore.New(st)); err != nil {
 		st.Close()
 		return nil, err
 	}
