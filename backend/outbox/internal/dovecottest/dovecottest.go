@@ -54,10 +54,13 @@ func Start(t testing.TB, opts Options) *Server {
 		}
 	}
 	dir := t.TempDir()
-	// When run as root, mail is delivered as nobody, who must be able to
-	// reach the directory.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
+	// When run as root, Dovecot's own processes run as dovecot and nobody,
+	// who must be able to reach the directory: t.TempDir and its parent
+	// are 0700.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := &Server{Dir: dir, IMAPPort: FreePort(t), LMTPPort: FreePort(t)}
 	cmd := exec.Command("sh", filepath.Join(scriptDir(), "start.sh"), dir, strconv.Itoa(s.IMAPPort), strconv.Itoa(s.LMTPPort))
@@ -66,8 +69,18 @@ func Start(t testing.TB, opts Options) *Server {
 		s.SubmissionPort = FreePort(t)
 		cmd.Env = append(cmd.Env, "SUBMISSION_PORT="+strconv.Itoa(s.SubmissionPort), "RELAY_PORT="+strconv.Itoa(opts.RelayPort))
 	}
-	out, err := cmd.CombinedOutput()
+	// Dovecot daemonises and keeps the inherited stdout open: a pipe
+	// would never reach EOF, so the output goes to a file.
+	outPath := filepath.Join(dir, "start.out")
+	outFile, err := os.Create(outPath)
 	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = outFile, outFile
+	err = cmd.Run()
+	outFile.Close()
+	if err != nil {
+		out, _ := os.ReadFile(outPath)
 		log, _ := os.ReadFile(filepath.Join(dir, "log", "dovecot.log"))
 		t.Fatalf("start dovecot: %v\n%s\n%s", err, out, log)
 	}
