@@ -232,4 +232,3 @@ func headerOf(t *testing.T, raw []byte) gomail.Header {
 	}
 	return r.Header
 }
-

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"strings"
 	"time"
 
@@ -133,17 +132,19 @@ func HTMLToText(s string) string {
 			if skip > 0 {
 				continue
 			}
-			t := strings.Join(strings.Fields(string(z.Text())), " ")
-			if t == "" {
-				if raw := z.Text(); len(raw) > 0 && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") && !strings.HasSuffix(b.String(), " ") {
-					b.WriteByte(' ')
-				}
-				continue
-			}
-			if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") && !strings.HasSuffix(b.String(), " ") && startsWithSpace(z.Raw()) {
+			raw := string(z.Text())
+			t := strings.Join(strings.Fields(raw), " ")
+			lead := raw != "" && isSpace(raw[0])
+			trail := raw != "" && isSpace(raw[len(raw)-1])
+			cur := b.String()
+			atLineStart := cur == "" || strings.HasSuffix(cur, "\n")
+			if (lead || t == "") && !atLineStart && !strings.HasSuffix(cur, " ") {
 				b.WriteByte(' ')
 			}
 			b.WriteString(t)
+			if trail && t != "" {
+				b.WriteByte(' ')
+			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
 			tag := string(name)
@@ -186,9 +187,7 @@ func HTMLToText(s string) string {
 	}
 }
 
-func startsWithSpace(raw []byte) bool {
-	return len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\n' || raw[0] == '\t' || raw[0] == '\r')
-}
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 func tidyText(s string) string {
 	lines := strings.Split(s, "\n")
@@ -207,13 +206,4 @@ func tidyText(s string) string {
 		out = append(out, l)
 	}
 	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
-}
-
-// mediaType returns the bare media type of a Content-Type value.
-func mediaType(ct string) string {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return ""
-	}
-	return mt
 }
