@@ -10,7 +10,10 @@ import (
 
 	"threadline/backend/buildinfo"
 	"threadline/backend/events"
+	"threadline/backend/outbox"
 	"threadline/backend/store"
+	"threadline/backend/suggest"
+	"threadline/backend/templates"
 )
 
 // Config is what the API serves.
@@ -18,6 +21,15 @@ type Config struct {
 	Store  *store.Store
 	Bus    *events.Bus
 	Logger *slog.Logger
+
+	// Outbox composes and queues outgoing mail (POST /api/outbox).
+	Outbox *outbox.Service
+	// Templates stores templates and snippets.
+	Templates *templates.Service
+	// Suggest drafts replies; ThreadSuggestInput, when set, lets
+	// /api/suggest-reply take a thread id instead of the messages.
+	Suggest            *suggest.Service
+	ThreadSuggestInput ThreadSuggestInput
 }
 
 // Server routes /api/ requests to handlers.
@@ -41,6 +53,8 @@ func New(cfg Config) *Server {
 	s.handle("GET /api/health", s.health)
 	s.handle("GET /api/version", s.version)
 	s.handle("GET /api/events", s.events)
+	s.routesOutbox()
+	s.routesTemplates()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})
