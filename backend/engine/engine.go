@@ -4,11 +4,16 @@
 package engine
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 
 	"threadline/backend/api"
 	"threadline/backend/events"
+	"threadline/backend/outbox"
 	"threadline/backend/store"
+	"threadline/backend/suggest"
+	"threadline/backend/templates"
 )
 
 // Engine is a running backend.
@@ -17,6 +22,11 @@ type Engine struct {
 	Bus   *events.Bus
 	API   *api.Server
 	log   *slog.Logger
+
+	Outbox    *outbox.Outbox
+	Sender    *outbox.Sender
+	Templates *templates.Service
+	Suggest   *suggest.Service
 }
 
 // Open opens the store in dir and starts the services on it.
@@ -27,13 +37,33 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	}
 	bus := events.NewBus()
 	e := &Engine{Store: st, Bus: bus, log: log}
-	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log})
+	e.Outbox = outbox.New(st, bus)
+	e.Templates = templates.New(st)
+	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
+	// Until mail accounts exist, the transport has no SMTP settings to use
+	// and the composer no identities: new messages queue and wait.
+	e.Sender = &outbox.Sender{Outbox: e.Outbox, Logger: log,
+		Transport: &outbox.SMTPTransport{Accounts: noSMTPAccounts{}}}
+	if err := e.Sender.Start(context.Background()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("start the outbox: %w", err)
+	}
+	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log,
+		Outbox: &outbox.Service{Outbox: e.Outbox}, Templates: e.Templates, Suggest: e.Suggest})
 	return e, nil
+}
+
+// noSMTPAccounts stands in until mail accounts are wired in.
+type noSMTPAccounts struct{}
+
+func (noSMTPAccounts) SMTPSettings(_ context.Context, id string) (outbox.SMTPSettings, error) {
+	return outbox.SMTPSettings{}, fmt.Errorf("account %s is not set up for sending yet", id)
 }
 
 // Close stops the services, ends event streams and closes the store. It is
 // safe to call once, after the HTTP side has stopped taking requests.
 func (e *Engine) Close() error {
+	e.Sender.Stop()
 	e.API.Close()
 	e.Bus.Close()
 	err := e.Store.Close()
