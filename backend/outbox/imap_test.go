@@ -175,11 +175,13 @@ func TestKillAfterSendSelfFilingServer(t *testing.T) {
 	imapCfg := dovecotIMAP(d, true)
 	filer := &IMAPSent{Accounts: staticIMAP{"acct1": {Host: imapCfg.Host, Port: imapCfg.Port,
 		Security: SecurityNone, Username: imapCfg.Username, Password: imapCfg.Password}}}
-	srv.onData = func(m received) {
-		if err := filer.AppendSent(context.Background(), "acct1", m.Data, time.Now()); err != nil {
-			t.Errorf("server-side filing: %v", err)
+	srv.set(func() {
+		srv.onData = func(m received) {
+			if err := filer.AppendSent(context.Background(), "acct1", m.Data, time.Now()); err != nil {
+				t.Errorf("server-side filing: %v", err)
+			}
 		}
-	}
+	})
 	dir := filepath.Join(t.TempDir(), "data")
 	msgID := runCrashChild(t, dir, srv.Port)
 

@@ -151,7 +151,9 @@ func TestOfflineThenOnlineSendsOnce(t *testing.T) {
 
 func TestPermanentErrorFailsWithoutRetry(t *testing.T) {
 	srv := startSMTP(t, "")
-	srv.rcptErr = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+	srv.set(func() {
+		srv.rcptErr = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+	})
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	o := New(st, nil)
@@ -167,7 +169,7 @@ func TestPermanentErrorFailsWithoutRetry(t *testing.T) {
 		t.Fatalf("a permanent failure was retried: %d attempts", got.Attempts)
 	}
 	// Fixed on the server side: the user retries and it goes out once.
-	srv.rcptErr = nil
+	srv.set(func() { srv.rcptErr = nil })
 	if _, err := o.Retry(it.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +184,9 @@ func TestPermanentErrorFailsWithoutRetry(t *testing.T) {
 
 func TestTemporaryErrorBacksOff(t *testing.T) {
 	srv := startSMTP(t, "")
-	srv.dataErr = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+	srv.set(func() {
+		srv.dataErr = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+	})
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	o := New(st, nil)

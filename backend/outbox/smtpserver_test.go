@@ -61,6 +61,13 @@ func startSMTP(t *testing.T, addr string) *testSMTP {
 	return ts
 }
 
+// set changes the server's behaviour under its lock.
+func (ts *testSMTP) set(f func()) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	f()
+}
+
 // stop closes the server; the port is free again for a restart.
 func (ts *testSMTP) stop() { ts.srv.Close() }
 
