@@ -95,9 +95,21 @@ func SendSMTP(ctx context.Context, cfg SMTPSettings, env Envelope, msg io.Reader
 	if timeout == 0 {
 		timeout = time.Minute
 	}
-	tlsCfg := cfg.TLSConfig
-	if tlsCfg == nil {
-		tlsCfg = &tls.Config{ServerName: cfg.Host}
+	tlsCfg := &tls.Config{}
+	if cfg.TLSConfig != nil {
+		tlsCfg = cfg.TLSConfig.Clone()
+	}
+	if tlsCfg.ServerName == "" {
+		tlsCfg.ServerName = cfg.Host
+	}
+	switch cfg.Security {
+	case SecurityTLS, SecurityStartTLS:
+	case SecurityNone:
+		if !isLoopback(cfg.Host) {
+			return Permanent(fmt.Errorf("refusing to send to %s without TLS: plaintext is allowed only to this machine", addr))
+		}
+	default:
+		return Permanent(fmt.Errorf("unknown SMTP security %q", cfg.Security))
 	}
 	dialer := &net.Dialer{Timeout: timeout}
 	conn, err := dialer.DialContext(ctx, "tcp", addr)
@@ -118,15 +130,8 @@ func SendSMTP(ctx context.Context, cfg SMTPSettings, env Envelope, msg io.Reader
 		if err != nil {
 			return fmt.Errorf("STARTTLS with %s: %w", addr, err)
 		}
-	case SecurityNone:
-		if !isLoopback(cfg.Host) {
-			conn.Close()
-			return Permanent(fmt.Errorf("refusing to send to %s without TLS: plaintext is allowed only to this machine", addr))
-		}
-		c = smtp.NewClient(conn)
 	default:
-		conn.Close()
-		return Permanent(fmt.Errorf("unknown SMTP security %q", cfg.Security))
+		c = smtp.NewClient(conn)
 	}
 	defer c.Close()
 	c.CommandTimeout = timeout
