@@ -35,8 +35,7 @@ func (f fakeMail) RawMessage(_ context.Context, id string) ([]byte, string, erro
 // acceptAll is a transport that takes every message.
 type acceptAll struct{ sent []string }
 
-func (a *acceptAll) Send(_ context.Context, _ string, env outbox.Envelope, msg io.Reader, commit func() error) error {
-	io.Copy(io.Discard, msg)
+func (a *acceptAll) Send(_ context.Context, _ string, env outbox.Envelope, msg []byte, commit func() error) error {
 	if err := commit(); err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package outbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -316,7 +315,7 @@ func (s *Sender) attempt(ctx context.Context, id string) (time.Time, error) {
 		}
 		return err
 	}
-	sendErr := s.Transport.Send(ctx, it.AccountID, it.Envelope, bytes.NewReader(raw), commit)
+	sendErr := s.Transport.Send(ctx, it.AccountID, it.Envelope, raw, commit)
 	if sendErr == nil {
 		if afterTransmitHook != nil {
 			afterTransmitHook(*it)

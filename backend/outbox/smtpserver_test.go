@@ -41,6 +41,12 @@ type testSMTP struct {
 
 func startSMTP(t *testing.T, addr string) *testSMTP {
 	t.Helper()
+	return startSMTPWith(t, addr, nil)
+}
+
+// startSMTPWith lets configure adjust the server before it starts.
+func startSMTPWith(t *testing.T, addr string, configure func(*smtp.Server)) *testSMTP {
+	t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -56,6 +62,9 @@ func startSMTP(t *testing.T, addr string) *testSMTP {
 	ts.srv.Domain = "localhost"
 	ts.srv.AllowInsecureAuth = true
 	ts.srv.ErrorLog = discardLogger{}
+	if configure != nil {
+		configure(ts.srv)
+	}
 	go ts.srv.Serve(ln)
 	t.Cleanup(func() { ts.srv.Close() })
 	return ts

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"time"
@@ -23,7 +22,7 @@ import (
 // server discards the message, and return commit's error. An error from Send
 // is classified with Permanent.
 type Transport interface {
-	Send(ctx context.Context, accountID string, env Envelope, msg io.Reader, commit func() error) error
+	Send(ctx context.Context, accountID string, env Envelope, msg []byte, commit func() error) error
 }
 
 // Security is how the SMTP connection is protected.
@@ -77,7 +76,7 @@ type SMTPTransport struct {
 }
 
 // Send implements Transport.
-func (t *SMTPTransport) Send(ctx context.Context, accountID string, env Envelope, msg io.Reader, commit func() error) error {
+func (t *SMTPTransport) Send(ctx context.Context, accountID string, env Envelope, msg []byte, commit func() error) error {
 	cfg, err := t.Accounts.SMTPSettings(ctx, accountID)
 	if err != nil {
 		return fmt.Errorf("read SMTP settings of account %s: %w", accountID, err)
@@ -86,7 +85,7 @@ func (t *SMTPTransport) Send(ctx context.Context, accountID string, env Envelope
 }
 
 // SendSMTP performs one SMTP transaction with the server in cfg.
-func SendSMTP(ctx context.Context, cfg SMTPSettings, env Envelope, msg io.Reader, commit func() error) error {
+func SendSMTP(ctx context.Context, cfg SMTPSettings, env Envelope, msg []byte, commit func() error) error {
 	if cfg.Host == "" || cfg.Port <= 0 {
 		return Permanent(errors.New("the account has no SMTP server configured"))
 	}
@@ -154,9 +153,16 @@ func SendSMTP(ctx context.Context, cfg SMTPSettings, env Envelope, msg io.Reader
 			return fmt.Errorf("log in to %s as %s: %w", addr, cfg.Username, err)
 		}
 	}
-	var mailOpts *smtp.MailOptions
+	if max, ok := c.MaxMessageSize(); ok && max > 0 && len(msg) > max {
+		return Permanent(fmt.Errorf("the message is %.1f MB but %s accepts at most %.1f MB",
+			float64(len(msg))/1e6, cfg.Host, float64(max)/1e6))
+	}
+	mailOpts := &smtp.MailOptions{Size: int64(len(msg))}
 	if !isASCII(env.From) || !allASCII(env.Rcpts) {
-		mailOpts = &smtp.MailOptions{UTF8: true}
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			return Permanent(fmt.Errorf("%s cannot take non-ASCII addresses (no SMTPUTF8)", cfg.Host))
+		}
+		mailOpts.UTF8 = true
 	}
 	if err := c.Mail(env.From, mailOpts); err != nil {
 		return fmt.Errorf("the server refused the sender %s: %w", env.From, err)
@@ -170,7 +176,7 @@ func SendSMTP(ctx context.Context, cfg SMTPSettings, env Envelope, msg io.Reader
 	if err != nil {
 		return fmt.Errorf("DATA to %s: %w", addr, err)
 	}
-	if _, err := io.Copy(w, msg); err != nil {
+	if _, err := w.Write(msg); err != nil {
 		return fmt.Errorf("transfer the message to %s: %w", addr, err)
 	}
 	if err := commit(); err != nil {

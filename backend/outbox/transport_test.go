@@ -1,7 +1,6 @@
 package outbox
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -106,7 +105,7 @@ func sendOne(t *testing.T, cfg SMTPSettings) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return SendSMTP(context.Background(), cfg, c.Envelope, bytes.NewReader(c.Raw), func() error { return nil })
+	return SendSMTP(context.Background(), cfg, c.Envelope, c.Raw, func() error { return nil })
 }
 
 func TestImplicitTLSAndStartTLS(t *testing.T) {
@@ -172,5 +171,16 @@ func TestWrongPasswordIsPermanent(t *testing.T) {
 	err := sendOne(t, cfg)
 	if !IsPermanent(err) || !strings.Contains(Explain(err), "user name or password") {
 		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+func TestTooLargeForServerIsPermanent(t *testing.T) {
+	srv := startSMTPWith(t, "", func(s *smtp.Server) { s.MaxMessageBytes = 100 })
+	err := sendOne(t, loopbackSettings(srv.Port))
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "accepts at most") {
+		t.Fatalf("too large: %v", err)
+	}
+	if len(srv.messages()) != 0 {
+		t.Fatal("an oversized message was sent")
 	}
 }
