@@ -184,6 +184,10 @@ func (s *Sender) recoverItem(ctx context.Context, it Item) error {
 		})
 		return err
 	}
+	if ctx.Err() != nil {
+		// Shutting down: leave it for the next start to settle.
+		return nil
+	}
 	found, conclusive := false, false
 	var checkErr error
 	if s.Checker != nil {
@@ -388,6 +392,10 @@ func isSMTPReply(err error) bool {
 	return errors.As(err, &se)
 }
 
+// hookTimeout bounds one run of the after-send hook, so a hanging IMAP
+// server cannot stall sending.
+const hookTimeout = 2 * time.Minute
+
 // runHooks runs OnSent for sent items that have not completed it.
 func (s *Sender) runHooks(ctx context.Context) error {
 	if s.OnSent == nil {
@@ -402,7 +410,10 @@ func (s *Sender) runHooks(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.OnSent(ctx, it, raw); err != nil {
+		hctx, cancel := context.WithTimeout(ctx, hookTimeout)
+		err = s.OnSent(hctx, it, raw)
+		cancel()
+		if err != nil {
 			// Not fatal for sending; retried on the next pass.
 			s.log().Warn("outbox: after-send step failed; will retry", "id", it.ID, "err", err)
 			continue

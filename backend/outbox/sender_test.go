@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -358,16 +357,17 @@ func (p *dropAnswerProxy) serve(client net.Conn, target string) {
 		return
 	}
 	defer server.Close()
-	var wg sync.WaitGroup
-	wg.Add(1)
 	dotSeen := make(chan struct{})
-	go func() { // server → client, until the dot has been forwarded
-		defer wg.Done()
+	answered := make(chan struct{})
+	go func() { // server → client, until the answer to the dot
 		buf := make([]byte, 4096)
 		for {
 			n, err := server.Read(buf)
 			select {
 			case <-dotSeen:
+				// The server has answered the final dot: it took the
+				// message. Swallow the answer.
+				close(answered)
 				return
 			default:
 			}
@@ -396,11 +396,11 @@ func (p *dropAnswerProxy) serve(client net.Conn, target string) {
 		case !inData && strings.EqualFold(strings.TrimSpace(line), "DATA"):
 			inData = true
 		case inData && line == ".\r\n":
-			// Give the server time to take the message, then cut the
-			// client off before it hears the answer.
-			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-answered:
+			case <-time.After(5 * time.Second):
+			}
 			client.Close()
-			wg.Wait()
 			return
 		}
 	}

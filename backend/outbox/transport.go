@@ -188,7 +188,9 @@ func SendSMTP(ctx context.Context, cfg SMTPSettings, env Envelope, msg []byte, c
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("the server did not accept the message: %w", err)
 	}
-	// The message is accepted; a failing QUIT changes nothing.
+	// The message is accepted; a failing QUIT changes nothing, and a slow
+	// one must not delay recording the send.
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
 	_ = c.Quit()
 	return nil
 }
