@@ -20,7 +20,7 @@ import (
 	"threadline/backend/store"
 )
 
-func openStore(t *testing.T, dir string) *store.Store {
+func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {

@@ -39,13 +39,13 @@ type testSMTP struct {
 	password string
 }
 
-func startSMTP(t *testing.T, addr string) *testSMTP {
+func startSMTP(t testing.TB, addr string) *testSMTP {
 	t.Helper()
 	return startSMTPWith(t, addr, nil)
 }
 
 // startSMTPWith lets configure adjust the server before it starts.
-func startSMTPWith(t *testing.T, addr string, configure func(*smtp.Server)) *testSMTP {
+func startSMTPWith(t testing.TB, addr string, configure func(*smtp.Server)) *testSMTP {
 	t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
