@@ -532,3 +532,44 @@ func TestKillAfterSendStillExactlyOnce(t *testing.T) {
 		t.Fatalf("received by Message-ID: %v", c)
 	}
 }
+
+// TestReplyThroughGoSMTPThreads sends a reply and a reply to that reply
+// straight to a go-smtp server: each received message points at its parent.
+func TestReplyThroughGoSMTPThreads(t *testing.T) {
+	srv := startSMTP(t, "")
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	o := New(st, nil)
+	s := &Sender{Outbox: o, Transport: &SMTPTransport{Accounts: staticAccounts{"acct1": loopbackSettings(srv.Port)}}}
+	parent := mustParse(t, "From: Bob <bob@customer.test>\r\nTo: test@example.com\r\nSubject: Demo\r\n"+
+		"Message-ID: <root@customer.test>\r\nDate: Mon, 2 Mar 2026 09:00:00 +0000\r\n\r\nCan we have a demo?\r\n")
+	me := []Address{{Address: "test@example.com"}}
+	for round := range 2 {
+		to, _ := ReplyRecipients(parent, me, false)
+		it := enqueue(t, o, Draft{From: me[0], To: to, Subject: ReplySubject(parent.Subject),
+			Text: fmt.Sprintf("Answer %d", round), ReplyTo: parent, Quote: true})
+		if _, err := s.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		msgs := srv.messages()
+		got := msgs[len(msgs)-1]
+		h := headerOf(t, got.Data)
+		irt, _ := h.MsgIDList("In-Reply-To")
+		refs, _ := h.MsgIDList("References")
+		wantRefs := References(parent)
+		if len(irt) != 1 || irt[0] != parent.MessageID || fmt.Sprint(refs) != fmt.Sprint(wantRefs) {
+			t.Fatalf("round %d: In-Reply-To %v References %v, want parent %s refs %v", round, irt, refs, parent.MessageID, wantRefs)
+		}
+		if got.Rcpts[0] != "bob@customer.test" {
+			t.Fatalf("round %d: rcpts %v", round, got.Rcpts)
+		}
+		// Next round answers the message just sent (a follow-up on our own).
+		parent = mustParse(t, string(got.Data))
+		if parent.MessageID != it.MessageID {
+			t.Fatalf("round %d: sent %s, received %s", round, it.MessageID, parent.MessageID)
+		}
+	}
+	if refs := References(parent); fmt.Sprint(refs[:1]) != "[root@customer.test]" || len(refs) != 3 {
+		t.Fatalf("final chain %v", refs)
+	}
+}
