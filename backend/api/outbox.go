@@ -44,6 +44,9 @@ type composeRequest struct {
 	ForwardAs   string              `json:"forward_as"` // "inline" (default) or "attachment"
 	ThreadID    string              `json:"thread_id"`
 	LeadID      string              `json:"lead_id"`
+	// DraftID makes the request idempotent: the same draft_id again returns
+	// the item already queued (200) instead of sending twice.
+	DraftID string `json:"draft_id"`
 }
 
 type attachmentRequest struct {
@@ -72,7 +75,7 @@ func (s *Server) submitOutbox(w http.ResponseWriter, r *http.Request) error {
 		AccountID: in.AccountID, From: in.From, To: in.To, Cc: in.Cc, Bcc: in.Bcc,
 		Subject: in.Subject, Text: in.Text, HTML: in.HTML,
 		ReplyTo: in.ReplyTo, ReplyAll: in.ReplyAll, NoQuote: in.Quote != nil && !*in.Quote,
-		ForwardOf: in.ForwardOf, ThreadID: in.ThreadID, LeadID: in.LeadID,
+		ForwardOf: in.ForwardOf, ThreadID: in.ThreadID, LeadID: in.LeadID, DraftID: in.DraftID,
 	}
 	switch in.ForwardAs {
 	case "", "inline":
@@ -97,9 +100,12 @@ func (s *Server) submitOutbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		req.Attachments = append(req.Attachments, outbox.Attachment{Filename: a.Filename, ContentType: a.ContentType, Data: data})
 	}
-	it, err := svc.Submit(r.Context(), req)
+	it, created, err := svc.Submit(r.Context(), req)
 	if err != nil {
 		return err
+	}
+	if !created {
+		return WriteJSON(w, http.StatusOK, it)
 	}
 	return WriteJSON(w, http.StatusAccepted, it)
 }

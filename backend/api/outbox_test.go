@@ -113,6 +113,19 @@ func TestOutboxAPI(t *testing.T) {
 		t.Fatalf("reply message:\n%s", raw)
 	}
 
+	// The same draft submitted twice (a double click) is queued once.
+	var d1, d2 outbox.Item
+	body := `{"account_id":"a1","to":["x@y.test"],"text":"once","draft_id":"draft-42"}`
+	if rec := do(t, s, "POST", "/api/outbox", body, &d1); rec.Code != 202 {
+		t.Fatalf("draft: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, s, "POST", "/api/outbox", body, &d2); rec.Code != 200 || d2.ID != d1.ID || d2.MessageID != d1.MessageID {
+		t.Fatalf("draft again: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, s, "DELETE", "/api/outbox/"+d1.ID, "", nil); rec.Code != 204 {
+		t.Fatalf("delete draft: %d", rec.Code)
+	}
+
 	var list struct{ Items []outbox.Item }
 	do(t, s, "GET", "/api/outbox?state=queued", "", &list)
 	if len(list.Items) != 2 {
@@ -163,6 +176,7 @@ func TestOutboxAPIRejectsBadInput(t *testing.T) {
 		{`{"account_id":"a1","text":"x","reply_to_message_id":"nope"}`, 422, "reply_to_message_id"},
 		{`{"account_id":"a1","to":["a@b.test"],"forward_as":"pigeon"}`, 400, "forward_as"},
 		{`{"account_id":"a1","to":["a@b.test"],"subject":"a\nb","text":"x"}`, 422, "subject"},
+		{`{"account_id":"a1","to":["a@b.test"],"text":"x","attachments":[{"filename":"a\r\nX-Evil: 1","data":"eA=="}]}`, 422, "attachments[0].filename"},
 	}
 	for _, tc := range cases {
 		rec := do(t, s, "POST", "/api/outbox", tc.body, nil)

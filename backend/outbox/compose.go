@@ -116,6 +116,9 @@ func Compose(d Draft) (*Composed, error) {
 		if strings.TrimSpace(a.Filename) == "" {
 			return nil, composeErr(fmt.Sprintf("attachments[%d].filename", i), "an attachment needs a file name")
 		}
+		if strings.IndexFunc(a.Filename, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return nil, composeErr(fmt.Sprintf("attachments[%d].filename", i), "the file name contains control characters")
+		}
 		if a.ContentType != "" {
 			if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
 				return nil, composeErr(fmt.Sprintf("attachments[%d].content_type", i), "%q is not a media type", a.ContentType)

@@ -48,6 +48,7 @@
 //	outbox␀msgid␀<message-id>  id: one item per Message-ID
 //	outbox␀state␀<state>␀<id>  empty: items by state
 //	outbox␀hook␀<id>           empty: sent, OnSent not yet completed
+//	outbox␀draft␀<draft id>    item id: the client's draft id, against double submits
 package outbox
 
 import (
@@ -102,6 +103,7 @@ type Item struct {
 	LeadID    string `json:"lead_id,omitempty"`
 	ReplyToID string `json:"reply_to_id,omitempty"`
 	ForwardOf string `json:"forward_of,omitempty"`
+	DraftID   string `json:"draft_id,omitempty"`
 
 	State       State     `json:"state"`
 	Phase       string    `json:"phase,omitempty"`
@@ -177,6 +179,7 @@ func rawKey(id string) []byte            { return store.Key("outbox", "raw", id)
 func msgIDKey(mid string) []byte         { return store.Key("outbox", "msgid", strings.ToLower(mid)) }
 func stateKey(s State, id string) []byte { return store.Key("outbox", "state", string(s), id) }
 func statePrefix(s State) []byte         { return store.Key("outbox", "state", string(s), "") }
+func draftKey(id string) []byte          { return store.Key("outbox", "draft", id) }
 func hookKey(id string) []byte           { return store.Key("outbox", "hook", id) }
 
 func (o *Outbox) wake() {
@@ -200,24 +203,51 @@ type Meta struct {
 	LeadID    string
 	ReplyToID string
 	ForwardOf string
+	// DraftID, when set, is the client's id for the draft: a second
+	// Enqueue with the same DraftID (a double click, a retried request)
+	// returns the first item instead of queueing the message again.
+	DraftID string
 }
 
-// Enqueue stores a composed message as queued, due at once.
+// Enqueue stores a composed message as queued, due at once. With a DraftID
+// already queued it returns that item and created false.
 func (o *Outbox) Enqueue(c *Composed, meta Meta) (*Item, error) {
+	it, _, err := o.EnqueueDraft(c, meta)
+	return it, err
+}
+
+// EnqueueDraft is Enqueue that also reports whether a new item was created.
+func (o *Outbox) EnqueueDraft(c *Composed, meta Meta) (item *Item, created bool, err error) {
 	if meta.AccountID == "" {
-		return nil, errors.New("outbox: an account is needed to send")
+		return nil, false, errors.New("outbox: an account is needed to send")
 	}
 	now := o.now().UTC()
 	it := &Item{
 		ID: store.NewID(), AccountID: meta.AccountID, MessageID: c.MessageID,
 		Envelope: c.Envelope, Subject: c.Subject, Size: len(c.Raw),
 		ThreadID: meta.ThreadID, LeadID: meta.LeadID, ReplyToID: meta.ReplyToID, ForwardOf: meta.ForwardOf,
-		State: StateQueued, NextAttempt: now, CreatedAt: now, UpdatedAt: now,
+		DraftID: meta.DraftID,
+		State:   StateQueued, NextAttempt: now, CreatedAt: now, UpdatedAt: now,
 	}
 	for _, a := range c.Bcc {
 		it.Bcc = append(it.Bcc, a.Address)
 	}
-	err := o.st.Update(func(txn *store.Txn) error {
+	var existingItem *Item
+	err = o.st.Update(func(txn *store.Txn) error {
+		existingItem = nil
+		if meta.DraftID != "" {
+			id, err := txn.Get(draftKey(meta.DraftID))
+			if err == nil {
+				existingItem, _, err = getItem(txn, string(id))
+				return err
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err := txn.Set(draftKey(meta.DraftID), []byte(it.ID)); err != nil {
+				return err
+			}
+		}
 		if existing, err := txn.Get(msgIDKey(c.MessageID)); err == nil {
 			return &DuplicateError{ID: string(existing), MessageID: c.MessageID}
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -232,11 +262,14 @@ func (o *Outbox) Enqueue(c *Composed, meta Meta) (*Item, error) {
 		return putItem(txn, it, "", "")
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if existingItem != nil {
+		return existingItem, false, nil
 	}
 	o.publish(it)
 	o.wake()
-	return it, nil
+	return it, true, nil
 }
 
 // putItem writes it and moves its state index entry from oldState.
@@ -384,7 +417,11 @@ func (o *Outbox) Delete(id string) error {
 		if it.State != StateQueued && it.State != StateFailed {
 			return &StateError{ID: id, State: it.State, Op: "delete"}
 		}
-		for _, k := range [][]byte{itemKey(id), rawKey(id), msgIDKey(it.MessageID), stateKey(it.State, id), hookKey(id)} {
+		keys := [][]byte{itemKey(id), rawKey(id), msgIDKey(it.MessageID), stateKey(it.State, id), hookKey(id)}
+		if it.DraftID != "" {
+			keys = append(keys, draftKey(it.DraftID))
+		}
+		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err
 			}

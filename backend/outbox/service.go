@@ -44,6 +44,9 @@ type Request struct {
 	ForwardAsAttachment bool
 	ThreadID            string
 	LeadID              string
+	// DraftID is the client's id for this draft; submitting the same
+	// DraftID again returns the first item (see Meta.DraftID).
+	DraftID string
 }
 
 // Service composes requests and queues them.
@@ -52,25 +55,29 @@ type Service struct {
 	Mail   Mailboxes // nil until mail is wired: then only new messages work
 }
 
-// Submit composes req and puts it in the outbox. Errors in the request are
-// *ComposeError naming the request field.
-func (s *Service) Submit(ctx context.Context, req Request) (*Item, error) {
+// Submit composes req and puts it in the outbox; created is false when
+// req.DraftID was already queued and that item is returned. Errors in the
+// request are *ComposeError naming the request field.
+func (s *Service) Submit(ctx context.Context, req Request) (*Item, bool, error) {
+	if len(req.DraftID) > 128 || strings.ContainsAny(req.DraftID, "\x00\r\n") {
+		return nil, false, composeErr("draft_id", "the draft id must be at most 128 characters without control characters")
+	}
 	if strings.TrimSpace(req.AccountID) == "" {
-		return nil, composeErr("account_id", "choose the account to send from")
+		return nil, false, composeErr("account_id", "choose the account to send from")
 	}
 	if req.ReplyTo != "" && req.ForwardOf != "" {
-		return nil, composeErr("forward_of", "a message is either a reply or a forward, not both")
+		return nil, false, composeErr("forward_of", "a message is either a reply or a forward, not both")
 	}
 	var d Draft
 	var err error
 	if d.To, err = parseAddrs("to", req.To); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if d.Cc, err = parseAddrs("cc", req.Cc); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if d.Bcc, err = parseAddrs("bcc", req.Bcc); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.Subject, d.Text, d.HTML, d.Attachments = req.Subject, req.Text, req.HTML, req.Attachments
 
@@ -78,22 +85,22 @@ func (s *Service) Submit(ctx context.Context, req Request) (*Item, error) {
 	if s.Mail != nil {
 		idents, err = s.Mail.Identities(ctx, req.AccountID)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if len(idents) == 0 {
-			return nil, composeErr("account_id", "account %s has no sending address", req.AccountID)
+			return nil, false, composeErr("account_id", "account %s has no sending address", req.AccountID)
 		}
 	}
 	from, err := pickIdentity(idents, req.From)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.From = Address{Name: from.Name, Address: from.Address}
 
 	threadID := req.ThreadID
 	if req.ReplyTo != "" || req.ForwardOf != "" {
 		if s.Mail == nil {
-			return nil, errors.New("replying and forwarding need the mail store, which is not connected")
+			return nil, false, errors.New("replying and forwarding need the mail store, which is not connected")
 		}
 		id, field := req.ReplyTo, "reply_to_message_id"
 		if id == "" {
@@ -101,14 +108,14 @@ func (s *Service) Submit(ctx context.Context, req Request) (*Item, error) {
 		}
 		raw, tid, err := s.Mail.RawMessage(ctx, id)
 		if errors.Is(err, ErrNoOriginal) {
-			return nil, composeErr(field, "message %s was not found", id)
+			return nil, false, composeErr(field, "message %s was not found", id)
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		orig, err := ParseOriginal(raw)
 		if err != nil {
-			return nil, composeErr(field, "message %s cannot be read: %v", id, err)
+			return nil, false, composeErr(field, "message %s cannot be read: %v", id, err)
 		}
 		if req.ReplyTo != "" {
 			d.ReplyTo, d.Quote = orig, !req.NoQuote
@@ -130,10 +137,10 @@ func (s *Service) Submit(ctx context.Context, req Request) (*Item, error) {
 	}
 	c, err := Compose(d)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return s.Outbox.Enqueue(c, Meta{AccountID: req.AccountID, ThreadID: threadID, LeadID: req.LeadID,
-		ReplyToID: req.ReplyTo, ForwardOf: req.ForwardOf})
+	return s.Outbox.EnqueueDraft(c, Meta{AccountID: req.AccountID, ThreadID: threadID, LeadID: req.LeadID,
+		ReplyToID: req.ReplyTo, ForwardOf: req.ForwardOf, DraftID: req.DraftID})
 }
 
 func identAddrs(idents []Identity) []Address {
