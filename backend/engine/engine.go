@@ -11,6 +11,7 @@ import (
 	"threadline/backend/api"
 	"threadline/backend/events"
 	"threadline/backend/outbox"
+	"threadline/backend/reminders"
 	"threadline/backend/store"
 	"threadline/backend/suggest"
 	"threadline/backend/templates"
@@ -27,6 +28,7 @@ type Engine struct {
 	Sender    *outbox.Sender
 	Templates *templates.Service
 	Suggest   *suggest.Service
+	Reminders *reminders.Scheduler // nil until StartReminders
 }
 
 // Open opens the store in dir and starts the services on it.
@@ -53,6 +55,14 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	return e, nil
 }
 
+// StartReminders raises desktop and in-app reminders for the follow-ups
+// that src reports due. The CRM's follow-up store is the source.
+func (e *Engine) StartReminders(src reminders.DueSource) {
+	e.Reminders = &reminders.Scheduler{Store: e.Store, Bus: e.Bus, Source: src,
+		Notifier: reminders.DesktopNotifier{}, Logger: e.log}
+	e.Reminders.Start(context.Background())
+}
+
 // noSMTPAccounts stands in until mail accounts are wired in.
 type noSMTPAccounts struct{}
 
@@ -64,6 +74,9 @@ func (noSMTPAccounts) SMTPSettings(_ context.Context, id string) (outbox.SMTPSet
 // safe to call once, after the HTTP side has stopped taking requests.
 func (e *Engine) Close() error {
 	e.Sender.Stop()
+	if e.Reminders != nil {
+		e.Reminders.Stop()
+	}
 	e.API.Close()
 	e.Bus.Close()
 	err := e.Store.Close()
