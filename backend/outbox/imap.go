@@ -67,6 +67,7 @@ func (s *IMAPSent) AppendSent(ctx context.Context, accountID string, raw []byte,
 		return err
 	}
 	defer c.Close()
+	defer context.AfterFunc(ctx, func() { c.Close() })()
 	if msgID != "" {
 		found, err := searchMessageID(c, mailbox, msgID)
 		if err != nil {
@@ -101,6 +102,7 @@ func (s *IMAPSent) CheckSent(ctx context.Context, accountID, messageID string) (
 		return false, false, err
 	}
 	defer c.Close()
+	defer context.AfterFunc(ctx, func() { c.Close() })()
 	found, err = searchMessageID(c, mailbox, messageID)
 	if err != nil {
 		return false, false, err

@@ -56,6 +56,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"threadline/backend/events"
@@ -163,10 +164,12 @@ const EventUpdated = "outbox.updated"
 
 // Outbox is the durable queue.
 type Outbox struct {
-	st   *store.Store
-	bus  *events.Bus
-	now  func() time.Time
-	kick func()
+	st  *store.Store
+	bus *events.Bus
+	now func() time.Time
+
+	kickMu sync.Mutex
+	kick   func() // wakes the running Sender
 }
 
 // New returns the outbox stored in st; bus may be nil.
@@ -182,9 +185,18 @@ func statePrefix(s State) []byte         { return store.Key("outbox", "state", s
 func draftKey(id string) []byte          { return store.Key("outbox", "draft", id) }
 func hookKey(id string) []byte           { return store.Key("outbox", "hook", id) }
 
+func (o *Outbox) setKick(f func()) {
+	o.kickMu.Lock()
+	o.kick = f
+	o.kickMu.Unlock()
+}
+
 func (o *Outbox) wake() {
-	if o.kick != nil {
-		o.kick()
+	o.kickMu.Lock()
+	f := o.kick
+	o.kickMu.Unlock()
+	if f != nil {
+		f()
 	}
 }
 

@@ -85,8 +85,8 @@ func (s *Sender) log() *slog.Logger {
 	return s.Logger
 }
 
-// Start recovers items that a previous process left in state sending and
-// then sends due items in the background until Stop.
+// Start sends due items in the background until Stop, beginning with the
+// items a previous process left in state sending.
 func (s *Sender) Start(ctx context.Context) error {
 	if s.Backoff == (Backoff{}) {
 		s.Backoff = DefaultBackoff
@@ -98,10 +98,9 @@ func (s *Sender) Start(ctx context.Context) error {
 		s.Poll = 15 * time.Second
 	}
 	s.kick = make(chan struct{}, 1)
-	s.Outbox.kick = s.Kick
-	if err := s.Recover(ctx); err != nil {
-		return err
-	}
+	s.Outbox.setKick(s.Kick)
+	// The first pass settles what a previous process left unfinished;
+	// it runs in the background because it may need the network.
 	ctx, s.stop = context.WithCancel(ctx)
 	s.done = make(chan struct{})
 	go s.loop(ctx)
@@ -115,7 +114,7 @@ func (s *Sender) Stop() {
 	}
 	s.stop()
 	<-s.done
-	s.Outbox.kick = nil
+	s.Outbox.setKick(nil)
 }
 
 // Kick makes the worker look for due items now (a new message, a retry, or
@@ -191,7 +190,9 @@ func (s *Sender) recoverItem(ctx context.Context, it Item) error {
 	found, conclusive := false, false
 	var checkErr error
 	if s.Checker != nil {
-		found, conclusive, checkErr = s.Checker.CheckSent(ctx, it.AccountID, it.MessageID)
+		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+		found, conclusive, checkErr = s.Checker.CheckSent(cctx, it.AccountID, it.MessageID)
+		cancel()
 	}
 	switch {
 	case checkErr == nil && found:
@@ -391,6 +392,9 @@ func isSMTPReply(err error) bool {
 	var se *smtp.SMTPError
 	return errors.As(err, &se)
 }
+
+// checkTimeout bounds one Sent-folder check.
+const checkTimeout = time.Minute
 
 // hookTimeout bounds one run of the after-send hook, so a hanging IMAP
 // server cannot stall sending.
