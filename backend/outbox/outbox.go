@@ -497,3 +497,40 @@ func (o *Outbox) hookPending() ([]Item, error) {
 	})
 	return out, err
 }
+
+// KeepSent is how long sent items stay in the outbox. The mail store keeps
+// the message itself (in Sent and in its thread); the outbox copy only
+// serves the "sent" list and the after-send hook.
+const KeepSent = 30 * 24 * time.Hour
+
+// PruneSent deletes sent items whose after-send hook has completed and
+// that were sent before cutoff. It returns how many it deleted.
+func (o *Outbox) PruneSent(cutoff time.Time) (int, error) {
+	sent, err := o.List(StateSent)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, it := range sent {
+		if !it.PostSentDone || !it.SentAt.Before(cutoff) {
+			continue
+		}
+		err := o.st.Update(func(txn *store.Txn) error {
+			keys := [][]byte{itemKey(it.ID), rawKey(it.ID), msgIDKey(it.MessageID), stateKey(StateSent, it.ID), hookKey(it.ID)}
+			if it.DraftID != "" {
+				keys = append(keys, draftKey(it.DraftID))
+			}
+			for _, k := range keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

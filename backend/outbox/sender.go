@@ -68,10 +68,11 @@ type Sender struct {
 	// kicked (default 15 s); it also bounds how late a retry starts.
 	Poll time.Duration
 
-	kick    chan struct{}
-	stop    context.CancelFunc
-	done    chan struct{}
-	runOnce sync.Mutex
+	kick      chan struct{}
+	lastPrune time.Time
+	stop      context.CancelFunc
+	done      chan struct{}
+	runOnce   sync.Mutex
 }
 
 // afterTransmitHook, when set, runs after the server accepted a message and
@@ -282,6 +283,12 @@ func (s *Sender) RunDue(ctx context.Context) (next time.Time, err error) {
 	}
 	if err := s.runHooks(ctx); err != nil {
 		return next, err
+	}
+	if now.Sub(s.lastPrune) > time.Hour {
+		s.lastPrune = now
+		if _, err := s.Outbox.PruneSent(now.Add(-KeepSent)); err != nil {
+			return next, err
+		}
 	}
 	return next, nil
 }

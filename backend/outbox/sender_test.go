@@ -573,3 +573,27 @@ func TestReplyThroughGoSMTPThreads(t *testing.T) {
 		t.Fatalf("final chain %v", refs)
 	}
 }
+
+func TestOldSentItemsArePruned(t *testing.T) {
+	srv := startSMTP(t, "")
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	o := New(st, nil)
+	s := &Sender{Outbox: o, Transport: &SMTPTransport{Accounts: staticAccounts{"acct1": loopbackSettings(srv.Port)}},
+		OnSent: func(context.Context, Item, []byte) error { return nil }}
+	old := enqueue(t, o, testDraft())
+	s.RunDue(context.Background())
+	o.now = func() time.Time { return time.Now().Add(KeepSent + time.Hour) }
+	recent := enqueue(t, o, testDraft())
+	s.lastPrune = time.Time{}
+	s.RunDue(context.Background())
+	if _, err := o.Get(old.ID); err == nil {
+		t.Fatal("a sent item older than KeepSent was kept")
+	}
+	if _, err := o.Raw(old.ID); err == nil {
+		t.Fatal("the raw message of a pruned item was kept")
+	}
+	if got, err := o.Get(recent.ID); err != nil || got.State != StateSent {
+		t.Fatalf("recent item: %+v %v", got, err)
+	}
+}
