@@ -178,6 +178,8 @@ func mapOutboxError(err error) *Error {
 		return Conflict("%s", de.Error())
 	case errors.Is(err, outbox.ErrNotFound):
 		return NotFound("%s", err.Error())
+	case errors.Is(err, outbox.ErrNoMailStore):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: err.Error()}
 	}
 	return nil
 }

@@ -49,6 +49,10 @@ type Request struct {
 	DraftID string
 }
 
+// ErrNoMailStore is returned for a reply or forward while no mail store is
+// connected to look up the original.
+var ErrNoMailStore = errors.New("replying and forwarding need the mail store, which is not connected")
+
 // Service composes requests and queues them.
 type Service struct {
 	Outbox *Outbox
@@ -100,7 +104,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (*Item, bool, error) 
 	threadID := req.ThreadID
 	if req.ReplyTo != "" || req.ForwardOf != "" {
 		if s.Mail == nil {
-			return nil, false, errors.New("replying and forwarding need the mail store, which is not connected")
+			return nil, false, ErrNoMailStore
 		}
 		id, field := req.ReplyTo, "reply_to_message_id"
 		if id == "" {
