@@ -79,6 +79,10 @@ type Sender struct {
 // before its bookkeeping: the crash test kills the process there.
 var afterTransmitHook func(it Item)
 
+// beforeCommitHook, when set, runs when the whole message but not the final
+// dot has been written: the crash test kills the process there too.
+var beforeCommitHook func(it Item)
+
 func (s *Sender) log() *slog.Logger {
 	if s.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -318,6 +322,9 @@ func (s *Sender) attempt(ctx context.Context, id string) (time.Time, error) {
 	}
 	committed := false
 	commit := func() error {
+		if beforeCommitHook != nil {
+			beforeCommitHook(*it)
+		}
 		_, err := o.transition(id, token, func(it *Item) (string, error) {
 			it.Phase = phaseCommitting
 			return token, nil

@@ -433,6 +433,7 @@ func freePort(t *testing.T) int {
 const (
 	crashEnvDir  = "OUTBOX_CRASH_CHILD_DIR"
 	crashEnvPort = "OUTBOX_CRASH_CHILD_PORT"
+	crashEnvAt   = "OUTBOX_CRASH_CHILD_AT" // "before-dot", or after the 250
 )
 
 func TestCrashChild(t *testing.T) {
@@ -445,10 +446,15 @@ func TestCrashChild(t *testing.T) {
 	o := New(st, nil)
 	it := enqueue(t, o, testDraft())
 	fmt.Printf("QUEUED %s\n", it.MessageID)
-	afterTransmitHook = func(it Item) {
+	stop := func(it Item) {
 		fmt.Printf("TRANSMITTED %s\n", it.MessageID)
 		os.Stdout.Sync()
 		select {} // wait for SIGKILL
+	}
+	if os.Getenv(crashEnvAt) == "before-dot" {
+		beforeCommitHook = stop
+	} else {
+		afterTransmitHook = stop
 	}
 	s := &Sender{Outbox: o, Transport: &SMTPTransport{Accounts: staticAccounts{"acct1": loopbackSettings(port)}}}
 	s.RunDue(context.Background())
@@ -459,8 +465,13 @@ func TestCrashChild(t *testing.T) {
 // it once it reports the message transmitted. It returns the Message-ID.
 func runCrashChild(t *testing.T, dir string, port int) string {
 	t.Helper()
+	return runCrashChildAt(t, dir, port, "after-250")
+}
+
+func runCrashChildAt(t *testing.T, dir string, port int, at string) string {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvPort+"="+strconv.Itoa(port))
+	cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvPort+"="+strconv.Itoa(port), crashEnvAt+"="+at)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -595,5 +606,40 @@ func TestOldSentItemsArePruned(t *testing.T) {
 	}
 	if got, err := o.Get(recent.ID); err != nil || got.State != StateSent {
 		t.Fatalf("recent item: %+v %v", got, err)
+	}
+}
+
+// TestKillBeforeFinalDotResends: the child is killed with the whole message
+// written but not the final dot. The real go-smtp server must discard it,
+// and the restarted Sender sends it again: one message arrives.
+func TestKillBeforeFinalDotResends(t *testing.T) {
+	srv := startSMTP(t, "")
+	dir := filepath.Join(t.TempDir(), "data")
+	msgID := runCrashChildAt(t, dir, srv.Port, "before-dot")
+	// Give the server a moment to notice the dropped connection.
+	time.Sleep(100 * time.Millisecond)
+	if n := len(srv.messages()); n != 0 {
+		t.Fatalf("the server kept %d messages without the final dot", n)
+	}
+
+	st := openStore(t, dir)
+	defer st.Close()
+	o := New(st, nil)
+	it, err := o.ByMessageID(msgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.State != StateSending || it.Phase != phaseConnecting {
+		t.Fatalf("after the kill the item is %s/%s, want sending/connecting", it.State, it.Phase)
+	}
+	s := &Sender{Outbox: o, Transport: &SMTPTransport{Accounts: staticAccounts{"acct1": loopbackSettings(srv.Port)}}}
+	if _, err := s.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := o.Get(it.ID); got.State != StateSent || got.Attempts != 2 {
+		t.Fatalf("after restart: %s, %d attempts, %q", got.State, got.Attempts, got.LastError)
+	}
+	if c := srv.countByMessageID(t); len(c) != 1 || c[msgID] != 1 {
+		t.Fatalf("received by Message-ID: %v", c)
 	}
 }
