@@ -150,7 +150,7 @@ func (s *Scheduler) Check(ctx context.Context) ([]Due, error) {
 		}
 		ev := Event{Due: d}
 		if s.Notifier != nil {
-			if err := s.Notifier.Notify(d.Title, d.Body); err != nil {
+			if err := notifyWithin(s.Notifier, d.Title, d.Body, notifyTimeout); err != nil {
 				s.log().Info("reminders: no desktop notification; the reminder is shown in the app", "id", d.ID, "err", err)
 				ev.DesktopError = err.Error()
 			} else {
@@ -163,6 +163,21 @@ func (s *Scheduler) Check(ctx context.Context) ([]Due, error) {
 		raised = append(raised, d)
 	}
 	return raised, s.prune(now)
+}
+
+// notifyTimeout bounds a desktop notification: a hung notification daemon
+// must not hold up the reminders after it.
+const notifyTimeout = 10 * time.Second
+
+func notifyWithin(n Notifier, title, body string, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- n.Notify(title, body) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return fmt.Errorf("the desktop notification service did not answer within %v", d)
+	}
 }
 
 // prune deletes markers whose due time is long past.
