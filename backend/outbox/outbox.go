@@ -21,8 +21,8 @@
 //     holds the attempt token of step 1.
 //
 // A process that dies (kill -9, power loss) leaves the item in state
-// sending. The Sender resolves such items when it starts, before sending
-// anything:
+// sending. The Sender settles such items at the start of every pass (the
+// first right after it starts), before sending anything:
 //
 //   - phase "connecting": the server never saw the end of the data, so the
 //     item goes back to queued and is sent again. No duplicate is possible.
