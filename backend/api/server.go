@@ -11,7 +11,10 @@ import (
 	"threadline/backend/buildinfo"
 	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/outbox"
 	"threadline/backend/store"
+	"threadline/backend/suggest"
+	"threadline/backend/templates"
 )
 
 // Config is what the API serves.
@@ -22,6 +25,15 @@ type Config struct {
 	// CRM serves pipelines, leads and the rest of the sales model; nil
 	// leaves those routes out.
 	CRM *crm.Service
+
+	// Outbox composes and queues outgoing mail (POST /api/outbox).
+	Outbox *outbox.Service
+	// Templates stores templates and snippets.
+	Templates *templates.Service
+	// Suggest drafts replies; ThreadSuggestInput, when set, lets
+	// /api/suggest-reply take a thread id instead of the messages.
+	Suggest            *suggest.Service
+	ThreadSuggestInput ThreadSuggestInput
 }
 
 // Server routes /api/ requests to handlers.
@@ -48,6 +60,8 @@ func New(cfg Config) *Server {
 	if cfg.CRM != nil {
 		s.routesCRM()
 	}
+	s.routesOutbox()
+	s.routesTemplates()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})

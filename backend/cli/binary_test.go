@@ -42,6 +42,17 @@ func threadlineBinary(t *testing.T) string {
 	return binPath
 }
 
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 type buildFailure struct{ out string }
 
 func (b *buildFailure) Error() string { return b.out }
@@ -54,9 +65,6 @@ type served struct {
 	token  string
 	stderr *strings.Builder
 	mu     *sync.Mutex
-	// stderrDone closes when the whole of stderr has been read; Wait must
-	// not be called before, or it closes the pipe under the reader.
-	stderrDone chan struct{}
 }
 
 func startServe(t *testing.T, dataDir string) *served {
@@ -66,19 +74,14 @@ func startServe(t *testing.T, dataDir string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &served{cmd: cmd, stderr: &strings.Builder{}, mu: &sync.Mutex{}, stderrDone: make(chan struct{})}
-	stderr, _ := cmd.StderrPipe()
+	s := &served{cmd: cmd, stderr: &strings.Builder{}, mu: &sync.Mutex{}}
+	// A Writer rather than StderrPipe: Wait then returns only after all of
+	// stderr has been copied, so the last log lines are never missed.
+	cmd.Stderr = lockedWriter{s.mu, s.stderr}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		defer close(s.stderrDone)
-		b, _ := io.ReadAll(stderr)
-		s.mu.Lock()
-		s.stderr.Write(b)
-		s.mu.Unlock()
-	}()
-	t.Cleanup(func() { cmd.Process.Kill(); <-s.stderrDone; cmd.Wait() })
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	sc := bufio.NewScanner(stdout)
 	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
 	defer deadline.Stop()
@@ -128,7 +131,7 @@ func TestServeAnswersAndShutsDownCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { <-s.stderrDone; done <- s.cmd.Wait() }()
+	go func() { done <- s.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {

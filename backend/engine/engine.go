@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,7 +15,11 @@ import (
 	"threadline/backend/capture/layerstore"
 	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/outbox"
+	"threadline/backend/reminders"
 	"threadline/backend/store"
+	"threadline/backend/suggest"
+	"threadline/backend/templates"
 )
 
 // Engine is a running backend.
@@ -25,9 +30,14 @@ type Engine struct {
 	API   *api.Server
 	// Capture scores inbound mail for lead signals, with the owner's
 	// learned layer applied; Learner records convert/dismiss corrections.
-	Capture *capture.Classifier
-	Learner *capture.Learner
-	log     *slog.Logger
+	Capture   *capture.Classifier
+	Learner   *capture.Learner
+	Outbox    *outbox.Outbox
+	Sender    *outbox.Sender
+	Templates *templates.Service
+	Suggest   *suggest.Service
+	Reminders *reminders.Scheduler // nil until StartReminders
+	log       *slog.Logger
 
 	// stop ends the background jobs; jobs waits for them.
 	stop context.CancelFunc
@@ -57,7 +67,19 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
-	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM})
+	e.Outbox = outbox.New(st, bus)
+	e.Templates = templates.New(st)
+	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
+	// Until mail accounts exist, the transport has no SMTP settings to use
+	// and the composer no identities: new messages queue and wait.
+	e.Sender = &outbox.Sender{Outbox: e.Outbox, Logger: log,
+		Transport: &outbox.SMTPTransport{Accounts: noSMTPAccounts{}}}
+	if err := e.Sender.Start(context.Background()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("start the outbox: %w", err)
+	}
+	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM,
+		Outbox: &outbox.Service{Outbox: e.Outbox}, Templates: e.Templates, Suggest: e.Suggest})
 	ctx, stop := context.WithCancel(context.Background())
 	e.stop = stop
 	e.jobs.Add(1)
@@ -68,11 +90,30 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	return e, nil
 }
 
+// StartReminders raises desktop and in-app reminders for the follow-ups
+// that src reports due. The CRM's follow-up store is the source.
+func (e *Engine) StartReminders(src reminders.DueSource) {
+	e.Reminders = &reminders.Scheduler{Store: e.Store, Bus: e.Bus, Source: src,
+		Notifier: reminders.DesktopNotifier{}, Logger: e.log}
+	e.Reminders.Start(context.Background())
+}
+
+// noSMTPAccounts stands in until mail accounts are wired in.
+type noSMTPAccounts struct{}
+
+func (noSMTPAccounts) SMTPSettings(_ context.Context, id string) (outbox.SMTPSettings, error) {
+	return outbox.SMTPSettings{}, fmt.Errorf("account %s is not set up for sending yet", id)
+}
+
 // Close stops the services, ends event streams and closes the store. It is
 // safe to call once, after the HTTP side has stopped taking requests.
 func (e *Engine) Close() error {
 	e.stop()
 	e.jobs.Wait()
+	e.Sender.Stop()
+	if e.Reminders != nil {
+		e.Reminders.Stop()
+	}
 	e.API.Close()
 	e.Bus.Close()
 	err := e.Store.Close()
