@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"threadline/backend/buildinfo"
+	"threadline/backend/crm"
 	"threadline/backend/events"
 	"threadline/backend/store"
 )
@@ -18,6 +19,9 @@ type Config struct {
 	Store  *store.Store
 	Bus    *events.Bus
 	Logger *slog.Logger
+	// CRM serves pipelines, leads and the rest of the sales model; nil
+	// leaves those routes out.
+	CRM *crm.Service
 }
 
 // Server routes /api/ requests to handlers.
@@ -41,6 +45,9 @@ func New(cfg Config) *Server {
 	s.handle("GET /api/health", s.health)
 	s.handle("GET /api/version", s.version)
 	s.handle("GET /api/events", s.events)
+	if cfg.CRM != nil {
+		s.routesCRM()
+	}
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})

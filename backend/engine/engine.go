@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"threadline/backend/api"
+	"threadline/backend/crm"
 	"threadline/backend/events"
 	"threadline/backend/store"
 )
@@ -15,6 +16,7 @@ import (
 type Engine struct {
 	Store *store.Store
 	Bus   *events.Bus
+	CRM   *crm.Service
 	API   *api.Server
 	log   *slog.Logger
 }
@@ -27,7 +29,11 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	}
 	bus := events.NewBus()
 	e := &Engine{Store: st, Bus: bus, log: log}
-	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log})
+	if e.CRM, err = crm.New(st, bus, crm.Options{}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM})
 	return e, nil
 }
 
