@@ -54,7 +54,7 @@ frontend-test:
 
 e2e:
 	@[ -x $(BIN) ] || $(MAKE) build
-	cd frontend && THREADLINE_BIN=$(CURDIR)/$(BIN) npm run e2e
+	cd frontend && THREADLINE_E2E_REQUIRE=1 THREADLINE_BIN=$(CURDIR)/$(BIN) npm run e2e
 
 smoke:
 	@[ -x $(BIN) ] || $(MAKE) build

@@ -45,17 +45,42 @@ func (s *Server) leadFollowUps(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusOK, page)
 }
 
+// createFollowUp: {"due_at": RFC 3339, "kind": "manual"|"no_reply",
+// "note", "thread_id", "mailbox"}.
 func (s *Server) createFollowUp(w http.ResponseWriter, r *http.Request) error {
-	var in crm.FollowUpInput
+	var in struct {
+		ThreadID string `json:"thread_id"`
+		Mailbox  string `json:"mailbox"`
+		DueAt    string `json:"due_at"`
+		Kind     string `json:"kind"`
+		Note     string `json:"note"`
+	}
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	in.LeadID = r.PathValue("id")
-	f, err := s.cfg.CRM.CreateFollowUp(r.Context(), in)
+	due, err := timeField("due_at", in.DueAt)
+	if err != nil {
+		return err
+	}
+	f, err := s.cfg.CRM.CreateFollowUp(r.Context(), crm.FollowUpInput{LeadID: r.PathValue("id"), ThreadID: in.ThreadID,
+		Mailbox: in.Mailbox, DueAt: due, Kind: in.Kind, Note: in.Note})
 	if err != nil {
 		return err
 	}
 	return WriteJSON(w, http.StatusCreated, f)
+}
+
+// timeField parses an RFC 3339 time from a body field; JSON decoding of
+// time.Time would not say which field was wrong. Empty is the zero time.
+func timeField(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, BadRequest(field, "%s must be an RFC 3339 time such as 2026-06-30T09:00:00Z", field)
+	}
+	return t, nil
 }
 
 func (s *Server) getFollowUp(w http.ResponseWriter, r *http.Request) error {
@@ -67,11 +92,24 @@ func (s *Server) getFollowUp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchFollowUp(w http.ResponseWriter, r *http.Request) error {
-	var in crm.FollowUpPatch
+	var in struct {
+		Version *int    `json:"version"`
+		DueAt   *string `json:"due_at"`
+		Note    *string `json:"note"`
+		State   *string `json:"state"`
+	}
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	f, err := s.cfg.CRM.UpdateFollowUp(r.Context(), r.PathValue("id"), in)
+	patch := crm.FollowUpPatch{Version: in.Version, Note: in.Note, State: in.State}
+	if in.DueAt != nil {
+		due, err := timeField("due_at", *in.DueAt)
+		if err != nil {
+			return err
+		}
+		patch.DueAt = &due
+	}
+	f, err := s.cfg.CRM.UpdateFollowUp(r.Context(), r.PathValue("id"), patch)
 	if err != nil {
 		return err
 	}
@@ -95,9 +133,9 @@ func (s *Server) completeFollowUp(w http.ResponseWriter, r *http.Request) error 
 // snoozeFollowUp: {"until": RFC 3339} or {"days": N} from now.
 func (s *Server) snoozeFollowUp(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Version *int       `json:"version"`
-		Until   *time.Time `json:"until"`
-		Days    int        `json:"days"`
+		Version *int    `json:"version"`
+		Until   *string `json:"until"`
+		Days    int     `json:"days"`
 	}
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
@@ -107,7 +145,11 @@ func (s *Server) snoozeFollowUp(w http.ResponseWriter, r *http.Request) error {
 	case in.Until != nil && in.Days != 0:
 		return BadRequest("days", "send until or days, not both")
 	case in.Until != nil:
-		until = *in.Until
+		t, err := timeField("until", *in.Until)
+		if err != nil {
+			return err
+		}
+		until = t
 	case in.Days > 0 && in.Days <= 365:
 		until = s.cfg.CRM.Now().Add(time.Duration(in.Days) * 24 * time.Hour)
 	case in.Days != 0:

@@ -48,6 +48,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	if q.Limit, err = intParam(r, "limit", 50); err != nil {
 		return err
 	}
+	if q.Limit < 1 || q.Limit > 500 {
+		return BadRequest("limit", "limit must be between 1 and 500")
+	}
 	if q.CreatedFrom, err = timeParam(r, "created_from", false); err != nil {
 		return err
 	}

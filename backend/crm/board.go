@@ -33,7 +33,6 @@ type Card struct {
 	StageEnteredAt time.Time  `json:"stage_entered_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	NextFollowUpAt *time.Time `json:"next_follow_up_at"`
-	// LastActivityAt is the last mail or change on the lead; the card shows it.
 	LastActivityAt *time.Time `json:"last_activity_at"`
 }
 
@@ -105,8 +104,7 @@ func card(s *summary, st *Stage, now time.Time) Card {
 	return Card{ID: s.ID, Version: s.Version, Name: s.Name, Email: s.Email, Company: s.Company,
 		Value: s.Value, Currency: s.Currency, Priority: s.Priority, Score: s.Score, Tags: tags,
 		StageID: st.ID, StageLabel: st.Name, Engagement: effectiveEngagement(s.Engagement, s.LastActivityAt, now),
-		Chips: chips(s, st, now), StageEnteredAt: s.StageEnteredAt, UpdatedAt: s.UpdatedAt, NextFollowUpAt: s.NextFollowUpAt,
-		LastActivityAt: s.LastActivityAt}
+		Chips: chips(s, st, now), StageEnteredAt: s.StageEnteredAt, UpdatedAt: s.UpdatedAt, NextFollowUpAt: s.NextFollowUpAt, LastActivityAt: s.LastActivityAt}
 }
 
 // Board returns every column of a pipeline with its count, value sums and

@@ -367,7 +367,11 @@ func (s *Service) LeadsByThread(ctx context.Context, threadID string) ([]*Lead, 
 			if err := getJSON(txn, "lead", parts[len(parts)-1], l); err != nil {
 				return err
 			}
-			l.decorate(nil, s.clock())
+			p := new(Pipeline)
+			if getJSON(txn, "pipeline", l.PipelineID, p) != nil {
+				p = nil
+			}
+			l.decorate(p, s.clock())
 			out = append(out, l)
 			return nil
 		})
@@ -588,7 +592,6 @@ func (s *Service) modifyLead(ctx context.Context, id string, version *int, fn fu
 func (s *Service) UpdateLead(ctx context.Context, id string, in LeadPatch) (*Lead, error) {
 	actor := actorOr(in.Actor)
 	return s.modifyLead(ctx, id, in.Version, func(t *tx, old, l *Lead, p *Pipeline) (bool, error) {
-		var err error
 		var changed []string
 		setStr := func(field string, dst *string, v *string, max int) error {
 			if v == nil {
@@ -748,7 +751,6 @@ func (s *Service) UpdateLead(ctx context.Context, id string, in LeadPatch) (*Lea
 		if len(changed) > 0 {
 			t.publish("lead.updated", LeadEvent{LeadID: l.ID, PipelineID: l.PipelineID, StageID: l.StageID, Actor: actor, Fields: changed})
 		}
-		_ = err
 		return len(changed) > 0, nil
 	})
 }

@@ -67,15 +67,11 @@ func keyOf(s *summary, field string) sortKey {
 	case "created_at":
 		return sortKey{I: s.CreatedAt.UnixNano()}
 	case "name":
-		n := s.Name
-		if n == "" {
-			n = s.Email
-		}
-		return sortKey{S: strings.ToLower(n)}
+		return sortKey{S: s.nameKey}
 	case "email":
 		return sortKey{S: s.Email}
 	case "company":
-		return sortKey{S: strings.ToLower(s.Company)}
+		return sortKey{S: s.companyKey}
 	case "value":
 		return sortKey{F: s.Value}
 	case "score":
@@ -134,42 +130,56 @@ type keyed struct {
 	key sortKey
 }
 
-// sortPage sorts the matches and cuts the page after the cursor.
+// sortPage returns the limit matches that follow the cursor in the given
+// order, and the cursor for the page after them. It never sorts the whole
+// set: one pass keeps the best limit+1 candidates in a small sorted
+// window, which for 10,000 leads and a page of 50 costs a few comparisons
+// per lead instead of a full sort.
 func sortPage(matches []*summary, field string, desc bool, after string, limit int) ([]*summary, string, error) {
-	ks := make([]keyed, len(matches))
-	for i, s := range matches {
-		ks[i] = keyed{s, keyOf(s, field)}
-	}
 	dir := 1
 	if desc {
 		dir = -1
 	}
-	slices.SortFunc(ks, func(a, b keyed) int { return dir * compareKeys(a.key, a.s.ID, b.key, b.s.ID) })
-	start := 0
-	if after != "" {
-		c, err := decodeCursor(after)
-		if err != nil {
+	var c cursor
+	hasCursor := after != ""
+	if hasCursor {
+		var err error
+		if c, err = decodeCursor(after); err != nil {
 			return nil, "", err
 		}
 		if c.Sort != field || c.Desc != desc {
 			return nil, "", fieldErr("cursor", "the cursor belongs to a list with another sort")
 		}
-		start, _ = slices.BinarySearchFunc(ks, c, func(k keyed, c cursor) int {
-			r := dir * compareKeys(k.key, k.s.ID, c.Key, c.ID)
-			if r == 0 {
-				return -1 // skip the cursor's own lead
-			}
-			return r
-		})
 	}
-	end := min(start+limit, len(ks))
-	page := make([]*summary, 0, end-start)
-	for _, k := range ks[start:end] {
-		page = append(page, k.s)
+	less := func(a, b *keyed) bool { return dir*compareKeys(a.key, a.s.ID, b.key, b.s.ID) < 0 }
+	window := make([]keyed, 0, limit+1)
+	for _, s := range matches {
+		k := keyed{s, keyOf(s, field)}
+		if hasCursor && dir*compareKeys(k.key, s.ID, c.Key, c.ID) <= 0 {
+			continue
+		}
+		if len(window) == limit+1 && !less(&k, &window[limit]) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(window, k, func(e, t keyed) int {
+			if less(&e, &t) {
+				return -1
+			}
+			return 1
+		})
+		if len(window) == limit+1 {
+			window = window[:limit]
+		}
+		window = slices.Insert(window, i, k)
+	}
+	n := min(limit, len(window))
+	page := make([]*summary, n)
+	for i := range n {
+		page[i] = window[i].s
 	}
 	next := ""
-	if end < len(ks) && end > start {
-		last := ks[end-1]
+	if len(window) > limit && n > 0 {
+		last := window[n-1]
 		next = encodeCursor(cursor{Sort: field, Desc: desc, Key: last.key, ID: last.s.ID})
 	}
 	return page, next, nil

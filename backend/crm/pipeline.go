@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -514,6 +515,12 @@ func (s *Service) DeleteStage(ctx context.Context, pipelineID, stageID, moveTo s
 	if p.Stage(stageID) == nil {
 		return nil, notFound("stage", stageID)
 	}
+	// Check the pipeline without the stage before moving anything.
+	rest := clonePipeline(p)
+	rest.Stages = slices.DeleteFunc(rest.Stages, func(st Stage) bool { return st.ID == stageID })
+	if err := validatePipeline(rest); err != nil {
+		return nil, err
+	}
 	if moveTo != "" {
 		if moveTo == stageID {
 			return nil, fieldErr("move_to", "move_to must name a different stage")
@@ -532,14 +539,18 @@ func (s *Service) DeleteStage(ctx context.Context, pipelineID, stageID, moveTo s
 		}
 		err := s.update(func(t *tx) error {
 			for _, id := range ids {
-				l, err := t.lead(id)
+				old, err := t.lead(id)
 				if err != nil {
 					return err
 				}
-				if l.PipelineID != pipelineID || l.StageID != stageID {
+				if old.PipelineID != pipelineID || old.StageID != stageID {
 					continue
 				}
+				l := old.clone()
 				if err := t.moveLead(l, p, moveTo, "", ActorSystem, true); err != nil {
+					return err
+				}
+				if err := t.putLead(old, l); err != nil {
 					return err
 				}
 			}

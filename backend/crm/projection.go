@@ -31,6 +31,7 @@ type summary struct {
 	Archived                           bool
 	LostReasonID                       string
 	text                               string // lower-cased haystack for q
+	nameKey, companyKey                string // lower-cased sort keys
 }
 
 func summarize(l *Lead) *summary {
@@ -48,6 +49,11 @@ func summarize(l *Lead) *summary {
 	for _, t := range l.Tags {
 		s.Tags = append(s.Tags, strings.ToLower(t))
 	}
+	s.nameKey = strings.ToLower(l.Name)
+	if s.nameKey == "" {
+		s.nameKey = l.Email
+	}
+	s.companyKey = strings.ToLower(l.Company)
 	s.text = strings.ToLower(strings.Join([]string{l.Name, l.Email, l.Company, l.Title, l.Phone, strings.Join(l.Tags, " ")}, "\x00"))
 	return s
 }

@@ -4,7 +4,10 @@
 package engine
 
 import (
+	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"threadline/backend/api"
 	"threadline/backend/crm"
@@ -19,7 +22,14 @@ type Engine struct {
 	CRM   *crm.Service
 	API   *api.Server
 	log   *slog.Logger
+
+	// stop ends the background jobs; jobs waits for them.
+	stop context.CancelFunc
+	jobs sync.WaitGroup
 }
+
+// reminderInterval is how often due follow-ups are announced on the bus.
+const reminderInterval = 30 * time.Second
 
 // Open opens the store in dir and starts the services on it.
 func Open(dir string, log *slog.Logger) (*Engine, error) {
@@ -34,12 +44,21 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		return nil, err
 	}
 	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM})
+	ctx, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	e.jobs.Add(1)
+	go func() {
+		defer e.jobs.Done()
+		e.CRM.RunReminders(ctx, reminderInterval, log)
+	}()
 	return e, nil
 }
 
 // Close stops the services, ends event streams and closes the store. It is
 // safe to call once, after the HTTP side has stopped taking requests.
 func (e *Engine) Close() error {
+	e.stop()
+	e.jobs.Wait()
 	e.API.Close()
 	e.Bus.Close()
 	err := e.Store.Close()
