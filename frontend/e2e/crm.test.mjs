@@ -30,8 +30,12 @@ describe('CRM screens', { skip: missing ?? false }, () => {
   const pageErrors = [];
   let shots = '';
 
-  const api = (/** @type {string} */ method, /** @type {string} */ path, /** @type {unknown} */ body) =>
-    call(server, method, path, body);
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   */
+  const api = (method, path, body) => call(server, method, path, body);
   const stageOf = async (/** @type {string} */ id) => (await api('GET', `/api/leads/${id}`)).stage_id;
   const card = (/** @type {string} */ id) => page.locator(`[data-card-id="${id}"]`);
   const column = (/** @type {string} */ stage) => page.locator(`[data-testid="column"][data-stage-id="${stage}"]`);
@@ -67,7 +71,7 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     pipeline = await defaultPipeline(server);
     // 24 leads spread over New, Interested and Follow-up, 3 won.
     leads = await seedLeads(server, 27, {
-      extra: (i) => ({
+      extra: (/** @type {number} */ i) => ({
         stage_id: i < 24 ? ['new', 'interested', 'follow-up'][i % 3] : 'won',
         tags: i % 5 === 0 ? ['vip'] : [],
       }),

@@ -30,7 +30,7 @@ export function isFinal(stage: Stage | undefined): boolean {
   return stage !== undefined && stage.kind !== 'open';
 }
 
-export function fromBoard(pipeline: Pipeline, columns: Column[]): BoardState {
+export function fromBoard(pipeline: Pipeline, columns: Omit<Column, 'by_currency'>[]): BoardState {
   return {
     pipeline,
     columns: columns.map((c) => ({
