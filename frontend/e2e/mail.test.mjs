@@ -22,8 +22,11 @@ const HOUR = 3600e3;
 const me = { name: 'Robin (me)', addr: 'me@mycompany.test' };
 const rita = { name: 'Rita Gomez', addr: 'rita@northwind.test' };
 const today = new Date();
+/** A time daysAgo days back at h:m local; "today" times are a few minutes ago so they are never in the future. */
 const at = (/** @type {number} */ daysAgo, /** @type {number} */ h, /** @type {number} */ m) =>
-  new Date(today.getFullYear(), today.getMonth(), today.getDate() - daysAgo, h, m).toISOString();
+  daysAgo === 0
+    ? new Date(Math.max(Date.now() - (10 - m / 10) * 60e3, new Date(today.getFullYear(), today.getMonth(), today.getDate()).getTime())).toISOString()
+    : new Date(today.getFullYear(), today.getMonth(), today.getDate() - daysAgo, h, m).toISOString();
 
 /** @param {string} known address of a lead the store already has */
 function fixtures(known) {
@@ -193,6 +196,7 @@ describe('inbox and signals (mail API stubbed in the browser)', { skip: missing 
     await page.getByText(/Linked to/).waitFor(WAIT);
     const lead = await api('GET', `/api/leads/${leads[0].id}`);
     assert.deepEqual(lead.thread_ids, ['t-101']);
+    assert.equal(lead.name, leads[0].name, 'linking a thread keeps the lead’s own name');
     const { total } = await api('GET', `/api/leads?q=${encodeURIComponent(leads[0].email)}&limit=1`);
     assert.equal(total, 1);
   });
@@ -208,6 +212,7 @@ describe('inbox and signals (mail API stubbed in the browser)', { skip: missing 
     const groups = conv.getByTestId('message-group');
     assert.equal(await groups.count(), 2);
     assert.equal(await groups.first().locator('.bubble').count(), 2);
+    await shot('lead-messages-conversation');
     await page.getByLabel('Search messages').fill('annual');
     await page.getByText('2 messages match').waitFor(WAIT);
     assert.deepEqual(await conv.locator('mark').allInnerTexts(), ['annual', 'Annual']);
