@@ -203,6 +203,20 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     assert.equal(await stageOf(won), 'won');
   });
 
+  test('dropping a card on Lost asks for a discard reason and saves it', async () => {
+    const reason = await api('POST', '/api/discard-reasons', { label: 'Chose a spreadsheet' });
+    await openBoard();
+    const id = leads[20].id; // Follow-up
+    await card(id).dragTo(column('lost').locator('ul'));
+    const dialog = page.getByRole('dialog', { name: 'Why was it lost?' });
+    await dialog.getByLabel('Discard reason').selectOption(reason.id);
+    await shot('board-lost-reason');
+    await dialog.getByRole('button', { name: 'Move to Lost' }).click();
+    await cardIn('lost', id).waitFor(WAIT);
+    await eventuallyStage(id, 'lost');
+    assert.equal((await api('GET', `/api/leads/${id}`)).lost_reason_id, reason.id);
+  });
+
   test('create a lead from the board', async () => {
     await openBoard();
     await page.getByRole('button', { name: 'New lead' }).first().click();
