@@ -166,6 +166,15 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     await page.keyboard.press('j');
     const afterJ = await page.evaluate(() => document.activeElement?.closest('[data-card-id]')?.getAttribute('data-card-id'));
     assert.notEqual(afterJ, before);
+    // e archives the focused card; Undo brings it back.
+    await card(id).locator('a').focus();
+    await page.keyboard.press('e');
+    await page.getByText('Lead archived').waitFor(WAIT);
+    assert.equal(await card(id).count(), 0);
+    assert.ok((await api('GET', `/api/leads/${id}`)).archived_at);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await cardIn('interested', id).waitFor(WAIT);
+    assert.equal((await api('GET', `/api/leads/${id}`)).archived_at, null);
   });
 
   test('multi-select and bulk move', async () => {
@@ -366,6 +375,14 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     const deadline = Date.now() + WAIT.timeout;
     while ((await api('GET', `/api/leads/${id}/notes`)).items.length !== before - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.equal((await api('GET', `/api/leads/${id}/notes`)).items.length, before - 1);
+  });
+
+  test('follow-ups page lists what is due, by urgency', async () => {
+    await open('#/follow-ups');
+    const row = page.locator('li').filter({ hasText: 'Check in after the trial' });
+    await row.waitFor(WAIT);
+    assert.equal(await row.getByRole('link').innerText(), leads[0].name);
+    await shot('follow-ups');
   });
 
   test('lead detail: edit, archive with e, and delete with confirmation', async () => {

@@ -65,3 +65,15 @@ describe('CRM client', () => {
     await expect(api.signals()).resolves.toEqual([{ thread_id: 'x' }]);
   });
 });
+
+describe('toasts', () => {
+  it('keeps only the latest Undo offer', async () => {
+    const { toasts } = await import('./toasts.svelte');
+    const noop = { label: 'Undo', run: () => {} };
+    toasts.show('first', { action: noop });
+    toasts.show('plain');
+    toasts.show('second', { action: noop });
+    expect(toasts.items.map((t) => t.message)).toEqual(['plain', 'second']);
+    for (const t of [...toasts.items]) toasts.dismiss(t.id);
+  });
+});

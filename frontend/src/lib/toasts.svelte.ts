@@ -23,6 +23,9 @@ class Toasts {
   show(message: string, opts: { kind?: Toast['kind']; action?: ToastAction; timeoutMs?: number } = {}): number {
     const id = this.#next++;
     const kind = opts.kind ?? 'info';
+    // Only the latest action can be undone: older Undo offers would act on
+    // a board that has moved on since.
+    if (opts.action) for (const t of this.items) if (t.action) this.dismiss(t.id);
     this.items = [...this.items.slice(-3), { id, kind, message, action: opts.action }];
     const ms = opts.timeoutMs ?? (kind === 'error' ? 10000 : opts.action ? UNDO_MS : 4000);
     this.#timers.set(
