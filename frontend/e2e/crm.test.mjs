@@ -292,6 +292,18 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     await page.locator('th[aria-sort="descending"]', { hasText: 'Value' }).waitFor(WAIT);
     const firstDesc = await api('GET', '/api/leads?sort=value&dir=desc&limit=1');
     await page.waitForFunction((n) => document.querySelector('[data-testid="lead-row"] a')?.textContent?.trim() === n, firstDesc.items[0].name, WAIT);
+    // Pagination with the cursor: 25 a page.
+    await page.getByLabel('Per page').selectOption('25');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="lead-row"]').length === 25, undefined, WAIT);
+    const firstPage = await rows.locator('a').allInnerTexts();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByText('Page 2', { exact: true }).waitFor(WAIT);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="lead-row"]').length === n, total - 25, WAIT);
+    const secondPage = await rows.locator('a').allInnerTexts();
+    assert.equal(secondPage.filter((n) => firstPage.includes(n)).length, 0, 'pages do not overlap');
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByText('Page 1', { exact: true }).waitFor(WAIT);
+    await page.getByLabel('Per page').selectOption('50');
     // Column chooser: show Score.
     await page.getByText('Columns').click();
     await page.getByRole('group', { name: 'Visible columns' }).getByLabel('Score').check();
@@ -475,6 +487,21 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     await shot('shortcuts');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden', ...WAIT });
+  });
+
+  test('the pipeline switcher shows another pipeline’s board', async () => {
+    const other = await api('POST', '/api/pipelines', {
+      name: 'Partners',
+      stages: [{ name: 'Intro' }, { name: 'Pilot' }, { name: 'Signed', kind: 'won' }],
+    });
+    await api('POST', '/api/leads', { name: 'Pat Partner', email: 'pat@partner.test', pipeline_id: other.id });
+    await openBoard();
+    await page.getByLabel('Pipeline').selectOption(other.id);
+    await page.getByText('Pat Partner').waitFor(WAIT);
+    const names = await page.locator('[data-testid="column"] h2').allInnerTexts();
+    assert.deepEqual(names, ['Intro', 'Pilot', 'Signed']);
+    await page.getByLabel('Pipeline').selectOption(pipeline.id);
+    await column('lost').waitFor(WAIT);
   });
 
   test('dark theme screenshots', async () => {
