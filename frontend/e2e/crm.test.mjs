@@ -516,6 +516,53 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  test('every control on every screen has a label; Tab reaches the board in one stop', async () => {
+    const unlabelled = () =>
+      page.evaluate(() => {
+        const out = [];
+        for (const el of document.querySelectorAll('main input, main select, main textarea, main button, main a[href]')) {
+          const h = /** @type {HTMLElement} */ (el);
+          if (h.closest('[hidden]') || h.getClientRects().length === 0) continue;
+          const byId = (h.getAttribute('aria-labelledby') ?? '')
+            .split(' ')
+            .map((id) => document.getElementById(id)?.textContent ?? '')
+            .join('');
+          const labels = 'labels' in h && h.labels ? [...(/** @type {any} */ (h).labels)].map((l) => l.textContent).join('') : '';
+          const name = (h.getAttribute('aria-label') ?? '') + byId + labels + (h.tagName === 'BUTTON' || h.tagName === 'A' ? h.textContent : '') + (h.title ?? '');
+          if (!name.trim()) out.push(h.outerHTML.slice(0, 120));
+        }
+        return out;
+      });
+    for (const hash of ['#/board', '#/leads', `#/leads/${leads[0].id}`, '#/follow-ups', '#/settings', '#/inbox']) {
+      await open(hash);
+      await page.locator('main h1').waitFor(WAIT);
+      await page.waitForTimeout(300);
+      assert.deepEqual(await unlabelled(), [], `unlabelled controls on ${hash}`);
+    }
+    // From the search box, Tab walks the filters and then lands on one card.
+    await openBoard();
+    await page.locator('#board-search').focus();
+    const stops = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      const info = await page.evaluate(() => {
+        const a = document.activeElement;
+        return { card: a?.closest('[data-card-id]')?.getAttribute('data-card-id') ?? null, text: a?.getAttribute('aria-label') || a?.textContent?.trim() || a?.tagName };
+      });
+      stops.push(info);
+      if (info.card) break;
+    }
+    const cardStops = stops.filter((s) => s.card);
+    assert.equal(cardStops.length, 1, `Tab should reach a card: ${JSON.stringify(stops)}`);
+    assert.deepEqual(
+      stops.slice(0, 4).map((s) => s.text),
+      ['Waiting for reply', 'Follow-up today', 'Overdue', 'Rotting'],
+    );
+    // The next Tab leaves the board instead of walking every card.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('[data-card-id]') === null), true);
+  });
+
   test('the pages raised no uncaught errors', () => {
     assert.deepEqual(pageErrors, []);
   });
