@@ -66,7 +66,7 @@ try {
       dom: /** @type {any} */ (window).__firstCard,
       paint: /** @type {any} */ (window).__firstPaint,
       cards: document.querySelectorAll('[data-testid="card"]').length,
-      total: document.querySelector('[data-testid="board-total"]')?.textContent,
+      total: document.querySelector('[data-testid="board-total"]')?.textContent?.replace(/\s+/g, ' ').trim(),
     }));
     times.push(r.paint);
     console.log(`run ${i + 1}: first card in DOM ${r.dom.toFixed(0)} ms, painted ${r.paint.toFixed(0)} ms; ${r.cards} cards rendered of ${r.total}`);
