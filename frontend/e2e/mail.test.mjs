@@ -1,10 +1,10 @@
 // The Inbox, the Messages tab and the Signals column against the mail and
-// lead-capture API as announced (GET /api/threads, /api/threads/{id},
-// /api/accounts, /api/signals). Those GET endpoints are not part of this
-// build yet, so the browser answers them from fixtures below; every write
-// (upsert with thread_id, dismiss) goes to the real backend and is checked
-// there. Once the mail and capture branches land, drop the stubs and seed
-// mail instead.
+// lead-capture API (GET /api/threads, /api/threads/{id}, /api/accounts,
+// /api/signals), in the shapes the mail branch serves. Those GET endpoints
+// are not part of this build yet, so the browser answers them from fixtures
+// below; every write (upsert with thread_id, link, dismiss) goes to the real
+// backend and is checked there. Once mail and capture are merged, drop the
+// stubs and seed mail through Dovecot instead.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ const HOUR = 3600e3;
 
 const me = { name: 'Robin (me)', addr: 'me@mycompany.test' };
 const rita = { name: 'Rita Gomez', addr: 'rita@northwind.test' };
+/** An address as the mail API writes it. */
+const wire = (/** @type {{name: string, addr: string}} */ p) => ({ name: p.name, address: p.addr });
 const today = new Date();
 /** A time daysAgo days back at h:m local; "today" times are a few minutes ago so they are never in the future. */
 const at = (/** @type {number} */ daysAgo, /** @type {number} */ h, /** @type {number} */ m) =>
@@ -30,32 +32,34 @@ const at = (/** @type {number} */ daysAgo, /** @type {number} */ h, /** @type {n
 
 /** @param {string} known address of a lead the store already has */
 function fixtures(known) {
+  // Thread summaries as GET /api/threads returns them (backend/mail.Thread).
   const threads = [
     {
       id: 't-100',
       subject: 'Pricing for 20 seats',
-      participants: [rita, me],
-      last_message_at: at(0, 9, 0),
+      participants: [wire(rita), wire(me)],
+      last_date: at(0, 9, 0),
       last_direction: 'outbound',
-      unread: true,
+      unread: 1,
       message_count: 3,
       snippet: 'Happy to send a quote for 20 seats.',
     },
     {
       id: 't-101',
       subject: 'Intro call',
-      participants: [{ name: 'Known Lead', addr: known }, me],
-      last_message_at: at(2, 15, 0),
+      participants: [{ name: 'Known Lead', address: known }, wire(me)],
+      last_date: at(2, 15, 0),
       last_direction: 'inbound',
-      unread: false,
+      unread: 0,
       message_count: 1,
       snippet: 'Thursday works for me.',
     },
   ];
   /** @type {Record<string, any>} */
   const details = {
+    // GET /api/threads/{id}: the thread's fields plus its messages.
     't-100': {
-      thread: threads[0],
+      ...threads[0],
       messages: [
         msg('m1', rita, [me], at(1, 10, 0), 'Hi! What would 20 seats cost per year?', 'inbound'),
         msg('m2', rita, [me], at(1, 10, 3), 'And is there a discount for annual billing?', 'inbound'),
@@ -63,7 +67,7 @@ function fixtures(known) {
       ],
     },
     't-101': {
-      thread: threads[1],
+      ...threads[1],
       messages: [msg('m4', { name: 'Known Lead', addr: known }, [me], at(2, 15, 0), 'Thursday works for me.', 'inbound')],
     },
   };
@@ -95,7 +99,21 @@ function fixtures(known) {
  * @param {string} date @param {string} text @param {'inbound'|'outbound'} direction
  */
 function msg(id, from, to, date, text, direction) {
-  return { id, from, to, cc: [], date, subject: 'Re: Pricing for 20 seats', text, html: '', direction, attachments: [] };
+  return {
+    id,
+    from: [wire(from)],
+    to: to.map(wire),
+    subject: 'Re: Pricing for 20 seats',
+    date,
+    direction,
+    flags: [],
+    unread: false,
+    mailboxes: ['INBOX'],
+    text,
+    remote_content_blocked: false,
+    attachments: [],
+    raw_url: `/api/messages/${id}/raw`,
+  };
 }
 
 describe('inbox and signals (mail API stubbed in the browser)', { skip: missing ?? false }, () => {
@@ -149,7 +167,9 @@ describe('inbox and signals (mail API stubbed in the browser)', { skip: missing 
         }
         if (path.endsWith('/dismiss')) handled.add(decodeURIComponent(path.split('/')[3] ?? ''));
         if (request.method() !== 'GET' || path.endsWith('/dismiss') || path === '/api/signals/dismissed') return route.continue();
-        if (path === '/api/accounts') return json(route, { accounts: [{ id: 'a1', email: me.addr, name: 'Robin' }] });
+        if (path === '/api/accounts') {
+          return json(route, { accounts: [{ id: 'a1', email: me.addr, name: 'Robin', identities: [me.addr] }], secret_storage: 'file' });
+        }
         if (path === '/api/threads') return json(route, { threads: fx.threads, next_cursor: '' });
         if (path === '/api/signals') return json(route, { signals: fx.signals.filter((x) => !handled.has(x.thread_id)) });
         const id = decodeURIComponent(path.split('/')[3] ?? '');

@@ -73,6 +73,8 @@ import type {
   UpsertInput,
 } from './types';
 
+import { toThreadDetail, toThreadSummary } from './mail';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RequestOptions {
@@ -186,7 +188,9 @@ export function createApiClient(options: ApiClientOptions = {}) {
     try {
       return await p;
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return null;
+      // 404: the route is not there; 503 unavailable: the build or the
+      // engine runs without that service (e.g. no mail).
+      if (err instanceof ApiError && (err.status === 404 || (err.status === 503 && err.code === 'unavailable'))) return null;
       throw err;
     }
   }
@@ -303,8 +307,14 @@ export function createApiClient(options: ApiClientOptions = {}) {
       (r) => (r === null ? null : (r.accounts ?? r.items ?? [])),
     ),
     threads: (q: ThreadQuery = {}, signal?: AbortSignal) =>
-      optional(request<ThreadPage>('GET', '/api/threads' + queryString(q), { signal })),
-    thread: (id: string) => optional(request<ThreadDetail>('GET', `/api/threads/${enc(id)}`)),
+      optional(request<{ threads?: unknown[]; next_cursor?: string }>('GET', '/api/threads' + queryString(q), { signal })).then(
+        (r): ThreadPage | null =>
+          r === null ? null : { threads: (r.threads ?? []).map(toThreadSummary), next_cursor: r.next_cursor ?? '' },
+      ),
+    thread: (id: string) =>
+      optional(request<unknown>('GET', `/api/threads/${enc(id)}`)).then((r): ThreadDetail | null =>
+        r === null ? null : toThreadDetail(r),
+      ),
     signals: () =>
       optional(request<{ signals: Signal[] }>('GET', '/api/signals')).then((r) => (r === null ? null : (r.signals ?? []))),
     dismissSignal: (threadId: string) => request<unknown>('POST', `/api/signals/${enc(threadId)}/dismiss`),

@@ -363,6 +363,7 @@ export interface Account {
   id: string;
   email: string;
   name?: string;
+  identities?: string[];
   [key: string]: unknown;
 }
 
