@@ -42,6 +42,20 @@ describe('CRM screens', { skip: missing ?? false }, () => {
   const cardIn = (/** @type {string} */ stage, /** @type {string} */ id) => column(stage).locator(`[data-card-id="${id}"]`);
   const shot = (/** @type {string} */ name) => page.screenshot({ path: join(shots, `${name}.png`) });
 
+  /**
+   * Waits for an input labelled `label` to hold `value` (Svelte sets the
+   * property, not the attribute) and returns its index among those inputs.
+   * @param {string} label @param {string} value
+   */
+  async function inputWithValue(label, value) {
+    const h = await page.waitForFunction(
+      ([l, v]) => [...document.querySelectorAll(`input[aria-label="${l}"]`)].findIndex((i) => /** @type {HTMLInputElement} */ (i).value === v) + 1,
+      [label, value],
+      WAIT,
+    );
+    return Number(await h.jsonValue()) - 1;
+  }
+
   /** @param {string} hash */
   async function open(hash) {
     await page.goto('about:blank');
@@ -367,6 +381,17 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     await page.getByLabel('Note').fill('Check in after the trial');
     await page.getByRole('button', { name: 'Add follow-up' }).click();
     await fu.getByText('Check in after the trial').waitFor(WAIT);
+    // Snooze the new one by a week.
+    const fus = await api('GET', `/api/leads/${id}/followups`);
+    const trial = fus.items.find((/** @type {any} */ f) => f.note === 'Check in after the trial');
+    await fu.locator('li').filter({ hasText: 'Check in after the trial' }).getByLabel('Snooze').selectOption('7');
+    const snoozeBy = Date.now() + WAIT.timeout;
+    let moved = trial.due_at;
+    while (moved === trial.due_at && Date.now() < snoozeBy) {
+      await new Promise((r) => setTimeout(r, 100));
+      moved = (await api('GET', `/api/followups/${trial.id}`)).due_at;
+    }
+    assert.ok(Date.parse(moved) > Date.now() + 6 * 86400e3, `snoozed to ${moved}`);
     await fu.locator('li').filter({ hasText: 'Send the proposal' }).getByRole('button', { name: 'Complete' }).click();
     await page.waitForFunction(() => !document.querySelector('[data-testid="followups"]')?.textContent?.includes('Send the proposal'), undefined, WAIT);
     await shot('lead-followups');
@@ -470,6 +495,39 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     const n = await signals.count();
     await signals.first().getByRole('button', { name: 'Dismiss' }).click();
     await page.waitForFunction((k) => document.querySelectorAll('[data-testid="signal"]').length === k - 1, n, WAIT);
+  });
+
+  test('settings: discard reasons, custom fields and tags', async () => {
+    await open('#/settings');
+    await page.getByLabel('New reason').fill('Timing');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await inputWithValue('Discard reason', 'Timing');
+    await page.getByLabel('Label', { exact: true }).fill('Industry');
+    await page.getByLabel('Key', { exact: true }).fill('industry');
+    await page.locator('section[aria-labelledby="fields-h"] form select').selectOption('select');
+    await page.getByLabel('Options', { exact: true }).fill('SaaS, Retail');
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await page.getByLabel('Label of industry').waitFor(WAIT);
+    await page.getByLabel('New tag').fill('hot');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    const tagName = page.getByRole('textbox', { name: 'Tag name' }).nth(await inputWithValue('Tag name', 'hot'));
+    await tagName.fill('warm');
+    await tagName.press('Tab');
+    const deadline = Date.now() + WAIT.timeout;
+    let tags = [];
+    while (Date.now() < deadline) {
+      tags = (await api('GET', '/api/tags')).items.map((/** @type {any} */ t) => t.name);
+      if (tags.includes('warm')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(tags.includes('warm') && !tags.includes('hot'), `tags: ${tags}`);
+    const reasons = (await api('GET', '/api/discard-reasons')).items.map((/** @type {any} */ r) => r.label);
+    assert.ok(reasons.includes('Timing'));
+    const fields = (await api('GET', '/api/custom-fields')).items;
+    const industry = fields.find((/** @type {any} */ f) => f.key === 'industry');
+    assert.deepEqual(industry?.options, ['SaaS', 'Retail']);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: join(shots, 'settings-vocab.png'), fullPage: true });
   });
 
   test('inbox shows an honest empty state without mail sync', async () => {
