@@ -1,0 +1,417 @@
+package mail
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"threadline/backend/store"
+)
+
+// Thread is a conversation: messages linked by Message-ID, In-Reply-To and
+// References (the id table of JWZ threading), or, for replies that carry
+// no references at all, by their base subject.
+type Thread struct {
+	ID            string    `json:"id"`
+	Subject       string    `json:"subject"`
+	Participants  []Address `json:"participants"`
+	MessageCount  int       `json:"message_count"`
+	Unread        int       `json:"unread"`
+	LastMessage   string    `json:"last_message"`
+	LastDate      time.Time `json:"last_date"`
+	LastDirection string    `json:"last_direction"`
+	LastFrom      *Address  `json:"last_from,omitempty"`
+	Snippet       string    `json:"snippet,omitempty"`
+	Accounts      []string  `json:"accounts,omitempty"`
+	Mailboxes     []string  `json:"mailboxes,omitempty"`
+	HasAttachment bool      `json:"has_attachment,omitempty"`
+	MergedInto    string    `json:"merged_into,omitempty"`
+	ListKey       string    `json:"list_key,omitempty"`
+}
+
+func threadKey(id string) []byte        { return store.Key("thread", id) }
+func threadMsgPrefix(tid string) []byte { return store.Key("tmsg", tid, "") }
+func threadMsgKey(tid string, m *Message) []byte {
+	return store.Key("tmsg", tid, dateKey(m.sortDate()), m.ID)
+}
+func threadRefKey(messageID string) []byte         { return store.Key("tref", messageID) }
+func threadSubjectKey(base string) []byte          { return store.Key("tsubj", base) }
+func threadListKey(t time.Time, tid string) []byte { return store.Key("tlist", invDateKey(t), tid) }
+
+var replyPrefix = regexp.MustCompile(`(?i)^\s*((re|fwd?|aw|sv|vs|wg|antw|odp|tr|rif|ref|res|r)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*|\[[^\]]{1,40}\]\s*)+`)
+
+// BaseSubject strips reply and forward prefixes (Re:, Fwd:, AW:, SV:, …) and
+// list tags, and folds case and spaces, as JWZ's subject grouping does.
+func BaseSubject(s string) (base string, isReply bool) {
+	loc := replyPrefix.FindStringIndex(s)
+	if loc != nil {
+		prefix := s[:loc[1]]
+		isReply = strings.Contains(prefix, ":") || strings.Contains(prefix, "：")
+		s = s[loc[1]:]
+	}
+	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
+	if len(s) > 200 {
+		s = truncateUTF8(s, 200)
+	}
+	return s, isReply
+}
+
+// threader assigns messages to threads inside one store transaction and
+// remembers which threads need their summary recomputed before commit.
+type threader struct {
+	txn     *store.Txn
+	touched map[string]bool
+}
+
+func newThreader(txn *store.Txn) *threader { return &threader{txn: txn, touched: map[string]bool{}} }
+
+// resolve follows merge pointers to the live thread, or "" when gone.
+func (th *threader) resolve(tid string) (string, error) {
+	for i := 0; i < 64 && tid != ""; i++ {
+		var t Thread
+		err := th.txn.GetJSON(threadKey(tid), &t)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if t.MergedInto == "" {
+			return tid, nil
+		}
+		tid = t.MergedInto
+	}
+	return "", nil
+}
+
+func (th *threader) lookupRef(id string) (string, error) {
+	b, err := th.txn.Get(threadRefKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return th.resolve(string(b))
+}
+
+// add files a new message (m.ThreadID empty) into a thread, merging threads
+// that the message shows to be one conversation.
+func (th *threader) add(m *Message) error {
+	var ids []string
+	if m.MessageID != "" {
+		ids = append(ids, m.MessageID)
+	}
+	ids = append(ids, m.References...)
+	ids = append(ids, m.InReplyTo...)
+
+	var found []string
+	for _, id := range ids {
+		tid, err := th.lookupRef(id)
+		if err != nil {
+			return err
+		}
+		if tid != "" && !slices.Contains(found, tid) {
+			found = append(found, tid)
+		}
+	}
+	base, isReply := BaseSubject(m.Subject)
+	if len(found) == 0 && isReply && len(m.References) == 0 && len(m.InReplyTo) == 0 && len(base) >= 3 {
+		b, err := th.txn.Get(threadSubjectKey(base))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			tid, err := th.resolve(string(b))
+			if err != nil {
+				return err
+			}
+			if tid != "" {
+				found = append(found, tid)
+			}
+		}
+	}
+	var tid string
+	if len(found) == 0 {
+		tid = store.NewID()
+		if err := th.txn.SetJSON(threadKey(tid), &Thread{ID: tid}); err != nil {
+			return err
+		}
+	} else {
+		// The oldest thread absorbs the others, so ids users saw stay
+		// valid as long as possible (merged ids still resolve).
+		slices.Sort(found)
+		tid = found[0]
+		for _, other := range found[1:] {
+			if err := th.merge(other, tid); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range ids {
+		if err := th.txn.Set(threadRefKey(id), []byte(tid)); err != nil {
+			return err
+		}
+	}
+	if len(base) >= 3 {
+		if err := th.txn.Set(threadSubjectKey(base), []byte(tid)); err != nil {
+			return err
+		}
+	}
+	m.ThreadID = tid
+	th.touched[tid] = true
+	return th.txn.Set(threadMsgKey(tid, m), nil)
+}
+
+// merge moves every message of thread from into thread into.
+func (th *threader) merge(from, into string) error {
+	type member struct{ key, id string }
+	var members []member
+	err := th.txn.Scan(threadMsgPrefix(from), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+		parts := store.SplitKey(k)
+		members = append(members, member{string(k), parts[len(parts)-1]})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, mb := range members {
+		m, err := GetMessage(th.txn, mb.id)
+		if err != nil {
+			return err
+		}
+		if err := th.txn.Delete([]byte(mb.key)); err != nil {
+			return err
+		}
+		m.ThreadID = into
+		if err := putMessage(th.txn, m); err != nil {
+			return err
+		}
+		if err := th.txn.Set(threadMsgKey(into, m), nil); err != nil {
+			return err
+		}
+	}
+	var t Thread
+	if err := th.txn.GetJSON(threadKey(from), &t); err != nil {
+		return err
+	}
+	if t.ListKey != "" {
+		if err := th.txn.Delete([]byte(t.ListKey)); err != nil {
+			return err
+		}
+	}
+	delete(th.touched, from)
+	th.touched[into] = true
+	return th.txn.SetJSON(threadKey(from), &Thread{ID: from, MergedInto: into})
+}
+
+// remove takes a deleted message out of its thread.
+func (th *threader) remove(m *Message) error {
+	if m.ThreadID == "" {
+		return nil
+	}
+	th.touched[m.ThreadID] = true
+	return th.txn.Delete(threadMsgKey(m.ThreadID, m))
+}
+
+// finish recomputes the summary of every touched thread.
+func (th *threader) finish() error {
+	for tid := range th.touched {
+		if err := recomputeThread(th.txn, tid); err != nil {
+			return err
+		}
+	}
+	th.touched = map[string]bool{}
+	return nil
+}
+
+func recomputeThread(txn *store.Txn, tid string) error {
+	var old Thread
+	if err := txn.GetJSON(threadKey(tid), &old); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if old.MergedInto != "" {
+		return nil
+	}
+	t := Thread{ID: tid}
+	var ids []string
+	err := txn.Scan(threadMsgPrefix(tid), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+		parts := store.SplitKey(k)
+		ids = append(ids, parts[len(parts)-1])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	seenAddr := map[string]bool{}
+	for _, id := range ids {
+		m, err := GetMessage(txn, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		t.MessageCount++
+		if t.Subject == "" && m.Subject != "" {
+			t.Subject = m.Subject
+		}
+		if !m.Seen() && !slices.Contains(m.Flags, `\Draft`) {
+			t.Unread++
+		}
+		if len(m.Attachments) > 0 {
+			t.HasAttachment = true
+		}
+		for _, group := range [][]Address{m.From, m.To, m.Cc} {
+			for _, a := range group {
+				if a.Address != "" && !seenAddr[a.Address] {
+					seenAddr[a.Address] = true
+					t.Participants = append(t.Participants, a)
+				}
+			}
+		}
+		if m.Account != "" && !slices.Contains(t.Accounts, m.Account) {
+			t.Accounts = append(t.Accounts, m.Account)
+		}
+		for _, l := range m.Locations {
+			if !slices.Contains(t.Accounts, l.Account) {
+				t.Accounts = append(t.Accounts, l.Account)
+			}
+			if !slices.Contains(t.Mailboxes, l.Mailbox) {
+				t.Mailboxes = append(t.Mailboxes, l.Mailbox)
+			}
+		}
+		// ids are in date order: the last one wins.
+		t.LastMessage = m.ID
+		t.LastDate = m.sortDate()
+		t.LastDirection = m.Direction
+		t.Snippet = m.Snippet
+		if len(m.From) > 0 {
+			f := m.From[0]
+			t.LastFrom = &f
+		}
+	}
+	if old.ListKey != "" {
+		if err := txn.Delete([]byte(old.ListKey)); err != nil {
+			return err
+		}
+	}
+	if t.MessageCount == 0 {
+		return txn.Delete(threadKey(tid))
+	}
+	t.ListKey = string(threadListKey(t.LastDate, tid))
+	if err := txn.Set([]byte(t.ListKey), nil); err != nil {
+		return err
+	}
+	return txn.SetJSON(threadKey(tid), &t)
+}
+
+// GetThread loads a live thread, following merges.
+func GetThread(txn *store.Txn, id string) (*Thread, error) {
+	for i := 0; i < 64; i++ {
+		var t Thread
+		if err := txn.GetJSON(threadKey(id), &t); err != nil {
+			return nil, err
+		}
+		if t.MergedInto == "" {
+			return &t, nil
+		}
+		id = t.MergedInto
+	}
+	return nil, store.ErrNotFound
+}
+
+// ThreadMessages returns a thread's messages oldest first.
+func ThreadMessages(txn *store.Txn, tid string) ([]*Message, error) {
+	var out []*Message
+	err := txn.Scan(threadMsgPrefix(tid), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+		parts := store.SplitKey(k)
+		m, err := GetMessage(txn, parts[len(parts)-1])
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// ErrBadCursor is returned for a cursor that ListThreads did not issue.
+var ErrBadCursor = errors.New("the cursor is not one this list returned")
+
+// ThreadFilter narrows ListThreads. Empty fields match everything.
+type ThreadFilter struct {
+	Account     string
+	Folder      string // mailbox name, or a role: inbox, sent, archive
+	Direction   string
+	Unread      *bool
+	Participant string
+	Cursor      string
+	Limit       int
+}
+
+// ThreadPage is one page of threads, newest first.
+type ThreadPage struct {
+	Threads    []*Thread `json:"threads"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+// ListThreads walks the newest-first thread index, applying f.
+func ListThreads(txn *store.Txn, f ThreadFilter, folderMatch func(t *Thread, folder string) bool) (*ThreadPage, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	page := &ThreadPage{Threads: []*Thread{}}
+	opts := store.ScanOptions{KeysOnly: true}
+	if f.Cursor != "" {
+		a, b, ok := strings.Cut(f.Cursor, "_")
+		if !ok {
+			return nil, ErrBadCursor
+		}
+		opts.After = store.Key("tlist", a, b)
+	}
+	participant := strings.ToLower(f.Participant)
+	err := txn.Scan(store.Key("tlist", ""), opts, func(k, _ []byte) error {
+		if len(page.Threads) == f.Limit {
+			parts := store.SplitKey([]byte(page.Threads[len(page.Threads)-1].ListKey))
+			page.NextCursor = parts[1] + "_" + parts[2]
+			return store.ErrStopScan
+		}
+		parts := store.SplitKey(k)
+		var t Thread
+		if err := txn.GetJSON(threadKey(parts[len(parts)-1]), &t); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			return err
+		}
+		if f.Account != "" && !slices.Contains(t.Accounts, f.Account) {
+			return nil
+		}
+		if f.Direction != "" && t.LastDirection != f.Direction {
+			return nil
+		}
+		if f.Unread != nil && (*f.Unread != (t.Unread > 0)) {
+			return nil
+		}
+		if f.Folder != "" && !folderMatch(&t, f.Folder) {
+			return nil
+		}
+		if participant != "" && !slices.ContainsFunc(t.Participants, func(a Address) bool {
+			return strings.Contains(a.Address, participant) || strings.Contains(strings.ToLower(a.Name), participant)
+		}) {
+			return nil
+		}
+		page.Threads = append(page.Threads, &t)
+		return nil
+	})
+	return page, err
+}
