@@ -1,0 +1,152 @@
+package mail
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"threadline/backend/mail/internal/corpus"
+	"threadline/backend/mail/internal/dovecottest"
+	"threadline/backend/store"
+)
+
+// loadCorpus puts the whole corpus into the user's INBOX and the first 300
+// messages also into Sent, as Gmail shows one message under two labels.
+func loadCorpus(t testing.TB, srv *dovecottest.Server) []corpus.Message {
+	t.Helper()
+	msgs := corpus.Load(t)
+	raws := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		raws[i] = m.Raw
+	}
+	if err := srv.WriteMaildir("test@example.com", "INBOX", raws, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WriteMaildir("test@example.com", "Sent", raws[:300], nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+func TestSyncCorpusAgainstDovecot(t *testing.T) {
+	srv := dovecottest.Start(t)
+	msgs := loadCorpus(t, srv)
+	e := newTestEnv(t, srv)
+	e.addAccount("test@example.com", "test", 0)
+
+	start := time.Now()
+	e.sync()
+	elapsed := time.Since(start)
+	t.Logf("first sync of %d+300 messages: %v (%.0f messages/s)", len(msgs), elapsed, float64(len(msgs)+300)/elapsed.Seconds())
+
+	c := imapClient(t, srv, "test@example.com", "test")
+	inbox := compareFolder(t, c, e.st, e.acct.ID, "INBOX")
+	compareFolder(t, c, e.st, e.acct.ID, "Sent")
+	if len(inbox.ids) != len(msgs) {
+		t.Fatalf("the server holds %d messages, the corpus has %d", len(inbox.ids), len(msgs))
+	}
+	distinct := map[string]bool{}
+	noID := 0
+	for _, id := range inbox.ids {
+		if id == "" {
+			noID++
+		}
+		distinct[id] = true
+	}
+	// One record per distinct message: Sent copies share their INBOX record.
+	want := len(distinct) - boolInt(noID > 0) + noID
+	if got := countRecords(t, e.st, "msg"); got > want || got < want-5 {
+		t.Errorf("store has %d message records, the server %d distinct messages", got, want)
+	}
+	checkIntegrity(t, e.st)
+
+	// A second sync with nothing changed does nothing.
+	before := countRecords(t, e.st, "msg")
+	e.sync()
+	if got := countRecords(t, e.st, "msg"); got != before {
+		t.Errorf("idle resync changed the message count from %d to %d", before, got)
+	}
+
+	t.Run("flags and expunges propagate", func(t *testing.T) {
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		uids := sortedKeys(inbox.ids)
+		seen, flagged, gone := imap.UIDSet{}, imap.UIDSet{}, imap.UIDSet{}
+		for i, u := range uids {
+			switch {
+			case i%7 == 0:
+				seen.AddNum(imap.UID(u))
+			case i%11 == 0:
+				flagged.AddNum(imap.UID(u))
+			case i%13 == 0:
+				gone.AddNum(imap.UID(u))
+			}
+		}
+		store := func(set imap.UIDSet, f imap.Flag) {
+			if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{f}}, nil).Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		store(seen, imap.FlagSeen)
+		store(flagged, imap.FlagFlagged)
+		store(gone, imap.FlagDeleted)
+		if err := c.UIDExpunge(gone).Close(); err != nil {
+			t.Fatal(err)
+		}
+		// And one flag removed again.
+		one := imap.UIDSetNum(imap.UID(uids[0]))
+		if err := c.Store(one, &imap.StoreFlags{Op: imap.StoreFlagsDel, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
+			t.Fatal(err)
+		}
+		e.sync()
+		after := compareFolder(t, c, e.st, e.acct.ID, "INBOX")
+		if len(after.ids) >= len(inbox.ids) {
+			t.Fatalf("nothing was expunged on the server")
+		}
+		checkIntegrity(t, e.st)
+	})
+
+	t.Run("UIDVALIDITY change re-maps without duplicates", func(t *testing.T) {
+		msgsBefore := countRecords(t, e.st, "msg")
+		threadsBefore := countRecords(t, e.st, "tlist")
+		old := readServer(t, c, "INBOX").uidValidity
+		if _, err := c.Select("Sent", nil).Wait(); err != nil { // leave INBOX
+			t.Fatal(err)
+		}
+		if out, err := srv.Doveadm("mailbox", "update", "-u", "test@example.com", "--uid-validity", strconv.FormatUint(uint64(old)+1000, 10), "INBOX"); err != nil {
+			t.Fatalf("doveadm: %v: %s", err, out)
+		}
+		e.sync()
+		// A fresh session: Dovecot keeps showing an open session the old
+		// UIDVALIDITY.
+		c := imapClient(t, srv, "test@example.com", "test")
+		sv := compareFolder(t, c, e.st, e.acct.ID, "INBOX")
+		if sv.uidValidity == old {
+			t.Fatalf("UIDVALIDITY did not change")
+		}
+		if got := countRecords(t, e.st, "msg"); got != msgsBefore {
+			t.Errorf("message records went from %d to %d across the UIDVALIDITY change", msgsBefore, got)
+		}
+		if got := countRecords(t, e.st, "tlist"); got != threadsBefore {
+			t.Errorf("threads went from %d to %d across the UIDVALIDITY change", threadsBefore, got)
+		}
+		stale := 0
+		_ = e.st.View(func(txn *store.Txn) error {
+			return scanLocations(txn, e.acct.ID, "INBOX", old, func(Location, locValue) error { stale++; return nil })
+		})
+		if stale != 0 {
+			t.Errorf("%d locations of the old UIDVALIDITY remain", stale)
+		}
+		checkIntegrity(t, e.st)
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
