@@ -10,6 +10,7 @@ import (
 
 	"threadline/backend/buildinfo"
 	"threadline/backend/events"
+	"threadline/backend/mail"
 	"threadline/backend/store"
 )
 
@@ -18,6 +19,9 @@ type Config struct {
 	Store  *store.Store
 	Bus    *events.Bus
 	Logger *slog.Logger
+	// Mail serves accounts, sync and threads; nil leaves those endpoints
+	// answering 503.
+	Mail *mail.Service
 }
 
 // Server routes /api/ requests to handlers.
@@ -41,6 +45,8 @@ func New(cfg Config) *Server {
 	s.handle("GET /api/health", s.health)
 	s.handle("GET /api/version", s.version)
 	s.handle("GET /api/events", s.events)
+	s.routesAccounts()
+	s.routesThreads()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})

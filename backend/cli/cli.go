@@ -36,6 +36,8 @@ type command struct {
 var commands = map[string]command{
 	"serve":   {"serve the app and its API on loopback for a browser or scripts", runServe},
 	"version": {"print the version", runVersion},
+	"sync":    {"sync mail accounts once (--account A), or check the store against the server (--verify)", runSync},
+	"import":  {"import an mbox file (Google Takeout) or a Maildir", runImport},
 }
 
 // usageError is an error in the command line itself: exit code 2.

@@ -4,10 +4,12 @@
 package engine
 
 import (
+	"context"
 	"log/slog"
 
 	"threadline/backend/api"
 	"threadline/backend/events"
+	"threadline/backend/mail"
 	"threadline/backend/store"
 )
 
@@ -16,6 +18,7 @@ type Engine struct {
 	Store *store.Store
 	Bus   *events.Bus
 	API   *api.Server
+	Mail  *mail.Service
 	log   *slog.Logger
 }
 
@@ -27,7 +30,12 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	}
 	bus := events.NewBus()
 	e := &Engine{Store: st, Bus: bus, log: log}
-	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log})
+	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	if err := e.Mail.Start(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, Mail: e.Mail})
 	return e, nil
 }
 
@@ -35,6 +43,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 // safe to call once, after the HTTP side has stopped taking requests.
 func (e *Engine) Close() error {
 	e.API.Close()
+	e.Mail.Stop()
 	e.Bus.Close()
 	err := e.Store.Close()
 	if err == nil {

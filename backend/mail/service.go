@@ -629,3 +629,6 @@ func normalizeMailbox(name string) string {
 	}
 	return name
 }
+
+// Bus is the event bus the service publishes on.
+func (svc *Service) Bus() *events.Bus { return svc.bus }

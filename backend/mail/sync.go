@@ -464,17 +464,23 @@ func parseAll(items []*fetched) {
 // raw bytes, text and thread links, every location, and the thread
 // summaries. If the batch is too big for one Badger transaction it is
 // split; each part is complete on its own.
+//
+// With loc nil the items come from an import: they get no location, and a
+// message that is already stored is left as it is.
 func (svc *Service) storeFetched(acct *Account, items []*fetched, loc func(uint32) Location) ([]*Message, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
+	isMine := svc.identities(acct)
 	var added []*Message
 	err := svc.store.Update(func(txn *store.Txn) error {
 		added = added[:0]
 		th := newThreader(txn)
 		for _, it := range items {
-			l := loc(it.uid)
 			m, err := GetMessage(txn, it.key)
+			if loc == nil && err == nil {
+				continue
+			}
 			isNew := false
 			switch {
 			case errors.Is(err, store.ErrNotFound):
@@ -482,7 +488,8 @@ func (svc *Service) storeFetched(acct *Account, items []*fetched, loc func(uint3
 					// Known at header time, deleted since: next sync.
 					continue
 				}
-				m = newMessage(it, acct)
+				m = newMessage(it, acct, isMine)
+				m.Imported = loc == nil
 				if err := th.add(m); err != nil {
 					return err
 				}
@@ -498,14 +505,19 @@ func (svc *Service) storeFetched(acct *Account, items []*fetched, loc func(uint3
 			case err != nil:
 				return err
 			}
-			if err := txn.SetJSON(locKey(l), &locValue{Msg: m.ID, Flags: it.flags, ModSeq: it.modseq, Internal: it.internal}); err != nil {
-				return err
-			}
-			if !slices.Contains(m.Locations, l) {
-				m.Locations = append(m.Locations, l)
-			}
-			if err := refreshFlags(txn, m); err != nil {
-				return err
+			if loc != nil {
+				l := loc(it.uid)
+				if err := txn.SetJSON(locKey(l), &locValue{Msg: m.ID, Flags: it.flags, ModSeq: it.modseq, Internal: it.internal}); err != nil {
+					return err
+				}
+				if !slices.Contains(m.Locations, l) {
+					m.Locations = append(m.Locations, l)
+				}
+				if err := refreshFlags(txn, m); err != nil {
+					return err
+				}
+			} else {
+				m.Flags = it.flags
 			}
 			if !isNew {
 				th.touched[m.ThreadID] = true
@@ -531,18 +543,35 @@ func (svc *Service) storeFetched(acct *Account, items []*fetched, loc func(uint3
 	return added, err
 }
 
-func newMessage(it *fetched, acct *Account) *Message {
+func newMessage(it *fetched, acct *Account, isMine func(string) bool) *Message {
 	m := &Message{ID: it.key, InternalDate: it.internal.UTC(), Size: len(it.raw), Parsed: *it.parsed, Direction: Inbound}
 	if acct != nil {
 		m.Account = acct.ID
-		if slices.ContainsFunc(m.From, func(a Address) bool { return acct.isIdentity(a.Address) }) {
-			m.Direction = Outbound
-		}
+	}
+	if slices.ContainsFunc(m.From, func(a Address) bool { return isMine(a.Address) }) {
+		m.Direction = Outbound
 	}
 	if m.InternalDate.IsZero() {
 		m.InternalDate = m.Date
 	}
 	return m
+}
+
+// identities returns the test for the user's own addresses: the account's,
+// or every account's for imports.
+func (svc *Service) identities(acct *Account) func(string) bool {
+	if acct != nil {
+		return acct.isIdentity
+	}
+	mine := map[string]bool{}
+	if accts, err := ListAccounts(svc.store); err == nil {
+		for _, a := range accts {
+			for _, id := range a.Identities {
+				mine[id] = true
+			}
+		}
+	}
+	return func(addr string) bool { return mine[strings.ToLower(addr)] }
 }
 
 // refreshFlags sets a message's flags to the union over its locations:
