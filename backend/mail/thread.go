@@ -128,7 +128,11 @@ func (th *threader) add(m *Message) error {
 			if err != nil {
 				return err
 			}
-			if tid != "" {
+			ok, err := th.subjectMatch(tid, m)
+			if err != nil {
+				return err
+			}
+			if ok {
 				found = append(found, tid)
 			}
 		}
@@ -163,6 +167,44 @@ func (th *threader) add(m *Message) error {
 	m.ThreadID = tid
 	th.touched[tid] = true
 	return th.txn.Set(threadMsgKey(tid, m), nil)
+}
+
+// subjectWindow bounds how far apart in time a reference-less reply and
+// the thread it joins by subject may be.
+const subjectWindow = 30 * 24 * time.Hour
+
+// subjectMatch decides whether a reply without references belongs to the
+// thread that last used its base subject: only when that thread is recent
+// and shares a participant, so "Re: hello" from a stranger a year later
+// stays apart.
+func (th *threader) subjectMatch(tid string, m *Message) (bool, error) {
+	if tid == "" {
+		return false, nil
+	}
+	if th.touched[tid] {
+		if err := recomputeThread(th.txn, tid); err != nil {
+			return false, err
+		}
+	}
+	t, err := GetThread(th.txn, tid)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	d := m.sortDate().Sub(t.LastDate)
+	if d < -subjectWindow || d > subjectWindow {
+		return false, nil
+	}
+	for _, group := range [][]Address{m.From, m.To, m.Cc} {
+		for _, a := range group {
+			if slices.ContainsFunc(t.Participants, func(p Address) bool { return p.Address == a.Address }) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // merge moves every message of thread from into thread into.
