@@ -16,7 +16,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"threadline/backend/events"
-	"threadline/backend/mail/internal/dovecottest"
+	"threadline/backend/internal/dovecottest"
 	"threadline/backend/store"
 )
 

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"threadline/backend/mail/internal/corpus"
-	"threadline/backend/mail/internal/dovecottest"
+	"threadline/backend/internal/corpus"
+	"threadline/backend/internal/dovecottest"
 	"threadline/backend/store"
 )
 

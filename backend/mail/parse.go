@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/charmap"
+
 	"github.com/emersion/go-message"
 	// Registers every charset go-message knows, so bodies and headers in
 	// legacy encodings are converted to UTF-8 instead of failing.
@@ -200,7 +202,7 @@ func readHeader(h gomail.Header, p *Parsed) {
 		p.Subject = h.Get("Subject")
 		p.addError("subject: " + err.Error())
 	}
-	p.Subject = strings.ToValidUTF8(strings.TrimSpace(p.Subject), "\uFFFD")
+	p.Subject = latin1Fallback(strings.TrimSpace(p.Subject))
 	p.From = addresses(h, "From", p)
 	p.To = addresses(h, "To", p)
 	p.Cc = addresses(h, "Cc", p)
@@ -235,7 +237,7 @@ func addresses(h gomail.Header, key string, p *Parsed) []Address {
 	if err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
-			out = append(out, Address{Name: strings.ToValidUTF8(a.Name, "\uFFFD"), Address: strings.ToLower(a.Address)})
+			out = append(out, Address{Name: latin1Fallback(a.Name), Address: strings.ToLower(a.Address)})
 		}
 		return out
 	}
@@ -252,7 +254,7 @@ func addresses(h gomail.Header, key string, p *Parsed) []Address {
 		if dec, err := wordDecoder.DecodeHeader(name); err == nil {
 			name = dec
 		}
-		out[0].Name = strings.ToValidUTF8(name, "\uFFFD")
+		out[0].Name = latin1Fallback(name)
 	}
 	if len(out) == 0 {
 		p.addError(key + ": " + err.Error())
@@ -375,4 +377,18 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// latin1Fallback reads a header that carries raw 8-bit bytes (against RFC
+// 5322, common in old mail) as Windows-1252, the usual culprit, instead of
+// showing replacement characters.
+func latin1Fallback(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	out, err := charmap.Windows1252.NewDecoder().String(s)
+	if err != nil {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return out
 }

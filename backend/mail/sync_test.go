@@ -7,8 +7,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"threadline/backend/mail/internal/corpus"
-	"threadline/backend/mail/internal/dovecottest"
+	"threadline/backend/internal/corpus"
+	"threadline/backend/internal/dovecottest"
 	"threadline/backend/store"
 )
 

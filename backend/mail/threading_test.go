@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"threadline/backend/mail/internal/corpus"
+	"threadline/backend/internal/corpus"
 	"threadline/backend/store"
 )
 
