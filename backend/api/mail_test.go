@@ -140,11 +140,42 @@ func TestConnectionTestReportsTheFailingStage(t *testing.T) {
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedPort := closed.Addr().(*net.TCPAddr).Port
 	closed.Close()
+	// A TLS server with a certificate nobody trusts.
+	untrusted := httptest.NewTLSServer(http.NotFoundHandler())
+	defer untrusted.Close()
+	uHost, uPort, _ := net.SplitHostPort(untrusted.Listener.Addr().String())
+	// An IMAP server too old for Threadline: no IMAP4rev1.
+	oldLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer oldLn.Close()
+	go func() {
+		for {
+			c, err := oldLn.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fmt.Fprint(c, "* OK [CAPABILITY IMAP2] old server\r\n")
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					tag, _, _ := strings.Cut(string(buf[:n]), " ")
+					fmt.Fprintf(c, "* CAPABILITY IMAP2\r\n%s OK done\r\n", tag)
+				}
+			}()
+		}
+	}()
+	oldPort := oldLn.Addr().(*net.TCPAddr).Port
 	for _, c := range []struct {
 		name  string
 		body  map[string]any
 		stage string
 	}{
+		{"certificate", map[string]any{"email": "a@b.c", "imap": map[string]any{"host": uHost, "port": json.Number(uPort), "security": "tls"}, "password": "x"}, "tls"},
+		{"capability", map[string]any{"email": "a@b.c", "imap": map[string]any{"host": "127.0.0.1", "port": oldPort, "security": "none"}, "password": "x"}, "capability"},
 		{"dns", map[string]any{"email": "a@b.c", "imap": map[string]any{"host": "no-such-host.invalid", "port": 993}, "password": "x"}, "dns"},
 		{"tcp", map[string]any{"email": "a@b.c", "imap": map[string]any{"host": "127.0.0.1", "port": closedPort, "security": "none"}, "password": "x"}, "tcp"},
 		{"tls", map[string]any{"email": "a@b.c", "imap": map[string]any{"host": host, "port": port, "security": "tls"}, "password": "x"}, "tls"},
