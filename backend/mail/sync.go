@@ -257,16 +257,8 @@ func (s *session) syncFolder(ctx context.Context, f folderInfo) error {
 	initial := !state.FirstSyncDone
 	total := len(missing)
 	svc.status.folder(acct.ID, f.Name, f.Role, func(fs *FolderStatus) { fs.Total = total })
-	for start := 0; start < len(missing); start += batchSize {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		end := min(start+batchSize, len(missing))
-		if err := s.fetchBatch(ctx, f, sel.UIDValidity, missing[start:end], initial); err != nil {
-			return err
-		}
-		done := end
-		svc.status.folder(acct.ID, f.Name, f.Role, func(fs *FolderStatus) { fs.Done = done })
+	if err := s.fetchMissing(ctx, f, sel.UIDValidity, missing, initial); err != nil {
+		return err
 	}
 
 	if err := s.syncFlags(state, sel, local); err != nil {
@@ -329,11 +321,71 @@ func scanLocations(txn *store.Txn, acct, mailbox string, uidValidity uint32, fn 
 var messageIDSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"Message-ID"}, Peek: true}
 var fullSection = &imap.FetchItemBodySection{Peek: true}
 
-// fetchBatch fetches and stores one batch of UIDs. It first asks only for
-// each message's Message-ID: a message already stored from another folder
-// (Gmail labels) or from before a UIDVALIDITY change gets a new location
-// without downloading its body again.
-func (s *session) fetchBatch(ctx context.Context, f folderInfo, uidValidity uint32, uids []uint32, initial bool) error {
+// fetchMissing downloads and stores messages batch by batch. Downloading
+// the next batch overlaps with parsing and committing the previous one, so
+// neither the network round trips nor the store's fsync leave the other
+// idle.
+func (s *session) fetchMissing(ctx context.Context, f folderInfo, uidValidity uint32, missing []uint32, initial bool) error {
+	type download struct {
+		items []*fetched
+		end   int
+		err   error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan download, 2)
+	go func() {
+		defer close(ch)
+		for start := 0; start < len(missing); start += batchSize {
+			if ctx.Err() != nil {
+				return
+			}
+			end := min(start+batchSize, len(missing))
+			items, err := s.downloadBatch(f, missing[start:end])
+			select {
+			case ch <- download{items, end, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// The connection is reused after this returns: wait for the
+	// downloader before leaving, whatever happens.
+	fail := func(err error) error {
+		cancel()
+		for range ch {
+		}
+		return err
+	}
+	for d := range ch {
+		if d.err != nil {
+			return fail(d.err)
+		}
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		loc := func(uid uint32) Location {
+			return Location{Account: s.acct.ID, Mailbox: f.Name, UIDValidity: uidValidity, UID: uid}
+		}
+		added, err := s.svc.storeFetched(s.acct, d.items, loc)
+		if err != nil {
+			return fail(&SyncError{Stage: StageStore, Err: err})
+		}
+		s.svc.announce(ctx, added, f.Name, initial)
+		done := d.end
+		s.svc.status.folder(s.acct.ID, f.Name, f.Role, func(fs *FolderStatus) { fs.Done = done })
+	}
+	return ctx.Err()
+}
+
+// downloadBatch fetches one batch of UIDs and parses the bodies. It first
+// asks only for each message's Message-ID: a message already stored from
+// another folder (Gmail labels) or from before a UIDVALIDITY change gets a
+// new location without downloading its body again.
+func (s *session) downloadBatch(f folderInfo, uids []uint32) ([]*fetched, error) {
 	set := imap.UIDSet{}
 	for _, u := range uids {
 		set.AddNum(imap.UID(u))
@@ -343,7 +395,7 @@ func (s *session) fetchBatch(ctx context.Context, f folderInfo, uidValidity uint
 		BodySection: []*imap.FetchItemBodySection{messageIDSection},
 	}).Collect()
 	if err != nil {
-		return &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch headers in %s: %w", f.Name, err)}
+		return nil, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch headers in %s: %w", f.Name, err)}
 	}
 	items := make([]*fetched, 0, len(msgs))
 	byUID := map[uint32]*fetched{}
@@ -371,7 +423,7 @@ func (s *session) fetchBatch(ctx context.Context, f folderInfo, uidValidity uint
 		}
 		return nil
 	}); err != nil {
-		return &SyncError{Stage: StageStore, Err: err}
+		return nil, &SyncError{Stage: StageStore, Err: err}
 	}
 	need := imap.UIDSet{}
 	needN := 0
@@ -396,14 +448,14 @@ func (s *session) fetchBatch(ctx context.Context, f folderInfo, uidValidity uint
 			buf, err := msg.Collect()
 			if err != nil {
 				cmd.Close()
-				return &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
+				return nil, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
 			}
 			if it := byUID[uint32(buf.UID)]; it != nil {
 				it.raw = buf.FindBodySection(fullSection)
 			}
 		}
 		if err := cmd.Close(); err != nil {
-			return &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
+			return nil, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
 		}
 	}
 	parseAll(items)
@@ -416,15 +468,7 @@ func (s *session) fetchBatch(ctx context.Context, f folderInfo, uidValidity uint
 		}
 		ready = append(ready, it)
 	}
-	loc := func(uid uint32) Location {
-		return Location{Account: s.acct.ID, Mailbox: f.Name, UIDValidity: uidValidity, UID: uid}
-	}
-	added, err := s.svc.storeFetched(s.acct, ready, loc)
-	if err != nil {
-		return &SyncError{Stage: StageStore, Err: err}
-	}
-	s.svc.announce(ctx, added, f.Name, initial)
-	return nil
+	return ready, nil
 }
 
 func flagStrings(flags []imap.Flag) []string {

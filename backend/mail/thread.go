@@ -31,8 +31,46 @@ type Thread struct {
 	ListKey       string    `json:"list_key,omitempty"`
 }
 
-func threadKey(id string) []byte        { return store.Key("thread", id) }
-func threadMsgPrefix(tid string) []byte { return store.Key("tmsg", tid, "") }
+// threadRecord is a thread as stored: the summary plus its members, each
+// "datekey:messagekey", kept sorted so they read oldest first. Keeping
+// the members in the record (rather than as index keys) lets a batch
+// recompute many threads without opening iterators inside its write
+// transaction, which Badger makes expensive.
+type threadRecord struct {
+	Thread
+	Members []string `json:"members,omitempty"`
+}
+
+func memberEntry(m *Message) string { return dateKey(m.sortDate()) + ":" + m.ID }
+
+func memberID(entry string) string {
+	_, id, _ := strings.Cut(entry, ":")
+	return id
+}
+
+func getThreadRecord(txn *store.Txn, tid string) (*threadRecord, error) {
+	var r threadRecord
+	if err := txn.GetJSON(threadKey(tid), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func putThreadRecord(txn *store.Txn, r *threadRecord) error { return txn.SetJSON(threadKey(r.ID), r) }
+
+func (r *threadRecord) addMember(m *Message) {
+	e := memberEntry(m)
+	i, found := slices.BinarySearch(r.Members, e)
+	if !found {
+		r.Members = slices.Insert(r.Members, i, e)
+	}
+}
+
+func (r *threadRecord) removeMember(m *Message) {
+	r.Members = slices.DeleteFunc(r.Members, func(e string) bool { return memberID(e) == m.ID })
+}
+
+func threadKey(id string) []byte { return store.Key("thread", id) }
 func threadMsgKey(tid string, m *Message) []byte {
 	return store.Key("tmsg", tid, dateKey(m.sortDate()), m.ID)
 }
@@ -140,7 +178,7 @@ func (th *threader) add(m *Message) error {
 	var tid string
 	if len(found) == 0 {
 		tid = store.NewID()
-		if err := th.txn.SetJSON(threadKey(tid), &Thread{ID: tid}); err != nil {
+		if err := putThreadRecord(th.txn, &threadRecord{Thread: Thread{ID: tid}}); err != nil {
 			return err
 		}
 	} else {
@@ -166,7 +204,12 @@ func (th *threader) add(m *Message) error {
 	}
 	m.ThreadID = tid
 	th.touched[tid] = true
-	return th.txn.Set(threadMsgKey(tid, m), nil)
+	r, err := getThreadRecord(th.txn, tid)
+	if err != nil {
+		return err
+	}
+	r.addMember(m)
+	return putThreadRecord(th.txn, r)
 }
 
 // subjectWindow bounds how far apart in time a reference-less reply and
@@ -209,44 +252,39 @@ func (th *threader) subjectMatch(tid string, m *Message) (bool, error) {
 
 // merge moves every message of thread from into thread into.
 func (th *threader) merge(from, into string) error {
-	type member struct{ key, id string }
-	var members []member
-	err := th.txn.Scan(threadMsgPrefix(from), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-		parts := store.SplitKey(k)
-		members = append(members, member{string(k), parts[len(parts)-1]})
-		return nil
-	})
+	src, err := getThreadRecord(th.txn, from)
 	if err != nil {
 		return err
 	}
-	for _, mb := range members {
-		m, err := GetMessage(th.txn, mb.id)
-		if err != nil {
-			return err
+	dst, err := getThreadRecord(th.txn, into)
+	if err != nil {
+		return err
+	}
+	for _, e := range src.Members {
+		m, err := GetMessage(th.txn, memberID(e))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
 		}
-		if err := th.txn.Delete([]byte(mb.key)); err != nil {
+		if err != nil {
 			return err
 		}
 		m.ThreadID = into
 		if err := putMessage(th.txn, m); err != nil {
 			return err
 		}
-		if err := th.txn.Set(threadMsgKey(into, m), nil); err != nil {
-			return err
-		}
+		dst.addMember(m)
 	}
-	var t Thread
-	if err := th.txn.GetJSON(threadKey(from), &t); err != nil {
+	if err := putThreadRecord(th.txn, dst); err != nil {
 		return err
 	}
-	if t.ListKey != "" {
-		if err := th.txn.Delete([]byte(t.ListKey)); err != nil {
+	if src.ListKey != "" {
+		if err := th.txn.Delete([]byte(src.ListKey)); err != nil {
 			return err
 		}
 	}
 	delete(th.touched, from)
 	th.touched[into] = true
-	return th.txn.SetJSON(threadKey(from), &Thread{ID: from, MergedInto: into})
+	return putThreadRecord(th.txn, &threadRecord{Thread: Thread{ID: from, MergedInto: into}})
 }
 
 // remove takes a deleted message out of its thread.
@@ -255,7 +293,15 @@ func (th *threader) remove(m *Message) error {
 		return nil
 	}
 	th.touched[m.ThreadID] = true
-	return th.txn.Delete(threadMsgKey(m.ThreadID, m))
+	r, err := getThreadRecord(th.txn, m.ThreadID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.removeMember(m)
+	return putThreadRecord(th.txn, r)
 }
 
 // finish recomputes the summary of every touched thread.
@@ -270,8 +316,8 @@ func (th *threader) finish() error {
 }
 
 func recomputeThread(txn *store.Txn, tid string) error {
-	var old Thread
-	if err := txn.GetJSON(threadKey(tid), &old); err != nil {
+	old, err := getThreadRecord(txn, tid)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -281,18 +327,9 @@ func recomputeThread(txn *store.Txn, tid string) error {
 		return nil
 	}
 	t := Thread{ID: tid}
-	var ids []string
-	err := txn.Scan(threadMsgPrefix(tid), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-		parts := store.SplitKey(k)
-		ids = append(ids, parts[len(parts)-1])
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	seenAddr := map[string]bool{}
-	for _, id := range ids {
-		m, err := GetMessage(txn, id)
+	for _, e := range old.Members {
+		m, err := GetMessage(txn, memberID(e))
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -350,7 +387,7 @@ func recomputeThread(txn *store.Txn, tid string) error {
 	if err := txn.Set([]byte(t.ListKey), nil); err != nil {
 		return err
 	}
-	return txn.SetJSON(threadKey(tid), &t)
+	return putThreadRecord(txn, &threadRecord{Thread: t, Members: old.Members})
 }
 
 // GetThread loads a live thread, following merges.
@@ -370,20 +407,22 @@ func GetThread(txn *store.Txn, id string) (*Thread, error) {
 
 // ThreadMessages returns a thread's messages oldest first.
 func ThreadMessages(txn *store.Txn, tid string) ([]*Message, error) {
+	r, err := getThreadRecord(txn, tid)
+	if err != nil {
+		return nil, err
+	}
 	var out []*Message
-	err := txn.Scan(threadMsgPrefix(tid), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-		parts := store.SplitKey(k)
-		m, err := GetMessage(txn, parts[len(parts)-1])
+	for _, e := range r.Members {
+		m, err := GetMessage(txn, memberID(e))
 		if errors.Is(err, store.ErrNotFound) {
-			return nil
+			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, m)
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // ErrBadCursor is returned for a cursor that ListThreads did not issue.
