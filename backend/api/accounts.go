@@ -18,6 +18,8 @@ func (s *Server) routesAccounts() {
 	s.handle("PUT /api/accounts/{id}", s.updateAccount)
 	s.handle("DELETE /api/accounts/{id}", s.deleteAccount)
 	s.handle("POST /api/accounts/{id}/test", s.testAccount)
+	s.handle("POST /api/accounts/{id}/fetch-older", s.fetchOlder)
+	s.handle("GET /api/accounts/{id}/folders", s.accountFolders)
 	s.mappers = append(s.mappers, mailErrors)
 }
 
@@ -181,4 +183,52 @@ func (s *Server) testAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return WriteJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) fetchOlder(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.mailService()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Days *int `json:"days"`
+	}
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Days == nil {
+		return BadRequest("days", "days is required: how many more days to fetch, or 0 for everything")
+	}
+	if *in.Days < 0 {
+		return Invalid("days", "days must be 0 (everything) or a positive number of days")
+	}
+	id := r.PathValue("id")
+	if _, err := mail.GetAccount(s.cfg.Store, id); err != nil {
+		return err
+	}
+	// The sync runs in the background; progress arrives as sync.progress.
+	go func() {
+		if err := m.FetchOlder(context.Background(), id, *in.Days); err != nil {
+			s.log.Warn("fetching older mail failed", "account", id, "err", err)
+		}
+	}()
+	return WriteJSON(w, http.StatusAccepted, map[string]any{"started": true})
+}
+
+func (s *Server) accountFolders(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.mailService()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), connectionTestTimeout)
+	defer cancel()
+	folders, err := m.ServerFolders(ctx, r.PathValue("id"))
+	if err != nil {
+		var se *mail.SyncError
+		if errors.As(err, &se) {
+			return &Error{Status: http.StatusBadGateway, Code: "mail_server", Message: se.Message()}
+		}
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, map[string]any{"folders": folders})
 }

@@ -221,8 +221,24 @@ func TestThreadsAPIAfterSync(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("create: %s", raw)
 	}
-	if err := a.svc.SyncAccount(context.Background(), out["id"].(string)); err != nil {
+	acctID := out["id"].(string)
+	if err := a.svc.SyncAccount(context.Background(), acctID); err != nil {
 		t.Fatal(err)
+	}
+	code, out, raw = a.do("GET", "/api/accounts/"+acctID+"/folders", nil)
+	if code != 200 {
+		t.Fatalf("folders: %s", raw)
+	}
+	synced := map[string]bool{}
+	for _, f := range out["folders"].([]any) {
+		fm := f.(map[string]any)
+		synced[fm["name"].(string)] = fm["synced"].(bool)
+	}
+	if !synced["INBOX"] || !synced["Sent"] || !synced["Archive"] || synced["Trash"] || synced["Junk"] {
+		t.Errorf("folders: %s", raw)
+	}
+	if code, out, raw := a.do("POST", "/api/accounts/"+acctID+"/fetch-older", map[string]any{"days": -3}); code != 422 || errField(out) != "days" {
+		t.Errorf("fetch-older with negative days: %d %s", code, raw)
 	}
 	code, out, raw = a.do("GET", "/api/threads", nil)
 	if code != 200 || len(out["threads"].([]any)) != 2 {

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -632,3 +633,49 @@ func normalizeMailbox(name string) string {
 
 // Bus is the event bus the service publishes on.
 func (svc *Service) Bus() *events.Bus { return svc.bus }
+
+// FetchOlder widens the sync window of every folder of an account by days
+// (0: everything) and syncs, so mail before the first-sync window arrives.
+func (svc *Service) FetchOlder(ctx context.Context, id string, days int) error {
+	acct, err := GetAccount(svc.store, id)
+	if err != nil {
+		return err
+	}
+	if days < 0 {
+		return &FieldError{"days", "must be 0 (everything) or a number of days"}
+	}
+	err = svc.store.Update(func(txn *store.Txn) error {
+		var states []*FolderState
+		if err := txn.Scan(store.Key("mfolder", acct.ID, ""), store.ScanOptions{}, func(_, v []byte) error {
+			var fs FolderState
+			if err := json.Unmarshal(v, &fs); err != nil {
+				return err
+			}
+			states = append(states, &fs)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, fs := range states {
+			if fs.Since.IsZero() {
+				continue
+			}
+			if days == 0 {
+				fs.Since = time.Time{}
+			} else {
+				fs.Since = fs.Since.AddDate(0, 0, -days)
+			}
+			if err := txn.SetJSON(folderKey(fs.Account, fs.Mailbox), fs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if svc.SyncNow(id) {
+		return nil
+	}
+	return svc.SyncAccount(ctx, id)
+}

@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -150,4 +152,62 @@ func expectedRecords(v serverView) int {
 		}
 	}
 	return n
+}
+
+func TestFirstSyncWindowAndFetchOlder(t *testing.T) {
+	srv := dovecottest.Start(t)
+	var raws [][]byte
+	var dates []time.Time
+	for i := 0; i < 10; i++ {
+		age := 10 * 24 * time.Hour
+		if i%2 == 1 {
+			age = 200 * 24 * time.Hour
+		}
+		d := time.Now().Add(-age - time.Duration(i)*time.Hour)
+		raws = append(raws, []byte(fmt.Sprintf("From: x%d@example.org\r\nSubject: m%d\r\nMessage-ID: <w%d@example.org>\r\nDate: %s\r\n\r\nbody\r\n", i, i, i, d.Format(time.RFC1123Z))))
+		dates = append(dates, d)
+	}
+	if err := srv.WriteMaildir("test@example.com", "INBOX", raws, dates, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnv(t, srv)
+	var hooked []StoredMessage
+	e.svc.OnNewMessages(func(_ context.Context, ms []StoredMessage) { hooked = append(hooked, ms...) })
+	e.addAccount("test@example.com", "test", 90)
+	e.sync()
+	if n := countRecords(t, e.st, "msg"); n != 5 {
+		t.Fatalf("a 90-day window stored %d messages, want the 5 recent ones", n)
+	}
+	if len(hooked) != 5 || !hooked[0].Initial || hooked[0].ThreadID == "" || hooked[0].Account != e.acct.ID {
+		t.Errorf("hook got %+v", hooked)
+	}
+	reports, err := e.svc.Verify(context.Background(), e.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reports {
+		if len(r.Missing)+len(r.Extra) != 0 || (r.Mailbox == "INBOX" && r.Server != 5) {
+			t.Errorf("verify %s: %+v", r.Mailbox, r)
+		}
+	}
+	// New mail arrives even when its Date is old.
+	old := time.Now().AddDate(-1, 0, 0).Format(time.RFC1123Z)
+	if err := srv.Deliver("a@example.org", "test@example.com", []byte("From: a@example.org\r\nSubject: late\r\nMessage-ID: <late@example.org>\r\nDate: "+old+"\r\n\r\nx\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if n := countRecords(t, e.st, "msg"); n != 6 {
+		t.Fatalf("after new mail: %d messages, want 6", n)
+	}
+	if hooked[len(hooked)-1].Initial || hooked[len(hooked)-1].MessageID != "late@example.org" {
+		t.Errorf("new mail hook: %+v", hooked[len(hooked)-1])
+	}
+	if err := e.svc.FetchOlder(context.Background(), e.acct.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRecords(t, e.st, "msg"); n != 11 {
+		t.Fatalf("after fetching older mail: %d messages, want 11", n)
+	}
+	c := imapClient(t, srv, "test@example.com", "test")
+	compareFolder(t, c, e.st, e.acct.ID, "INBOX")
 }

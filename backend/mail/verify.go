@@ -157,3 +157,47 @@ func sortedUIDs(m map[uint32]string) []uint32 {
 	slices.Sort(out)
 	return out
 }
+
+// ServerFolder is a mailbox on the server, for the "folders to sync" list.
+type ServerFolder struct {
+	Name       string   `json:"name"`
+	Attributes []string `json:"attributes,omitempty"`
+	Role       string   `json:"role,omitempty"`
+	Synced     bool     `json:"synced"`
+}
+
+// ServerFolders lists the account's mailboxes and says which are synced:
+// Inbox, Sent and Archive / All Mail always, others when ticked (Folders).
+func (svc *Service) ServerFolders(ctx context.Context, id string) ([]ServerFolder, error) {
+	acct, err := GetAccount(svc.store, id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := svc.open(ctx, acct, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	opts := &imap.ListOptions{}
+	if s.c.Caps().Has(imap.CapSpecialUse) {
+		opts.ReturnSpecialUse = true
+	}
+	list, err := s.c.List("", "*", opts).Collect()
+	if err != nil {
+		return nil, &SyncError{Stage: StageSync, Err: err}
+	}
+	chosen := map[string]string{}
+	for _, f := range chooseFolders(list, acct) {
+		chosen[f.Name] = f.Role
+	}
+	out := make([]ServerFolder, 0, len(list))
+	for _, l := range list {
+		sf := ServerFolder{Name: l.Mailbox}
+		for _, a := range l.Attrs {
+			sf.Attributes = append(sf.Attributes, string(a))
+		}
+		sf.Role, sf.Synced = chosen[l.Mailbox]
+		out = append(out, sf)
+	}
+	return out, nil
+}
