@@ -295,3 +295,88 @@ func TestSyncSurvivesKill9(t *testing.T) {
 		t.Errorf("%d message records, want %d (one per distinct message)", got, want)
 	}
 }
+
+// TestWorkerReconnectsAfterCut: the background worker notices its
+// connections dying, reports the error in plain words, reconnects with
+// backoff, and keeps delivering new mail; "sync now" works through it.
+func TestWorkerReconnectsAfterCut(t *testing.T) {
+	srv := dovecottest.Start(t)
+	proxy := newCutProxy(t, srv.IMAPAddr)
+	e := newTestEnv(t, srv, func(o *Options) { o.PollInterval = time.Hour })
+	e.addAccount("test@example.com", "test", 0)
+	host, port := proxy.addr()
+	e.acct.IMAP.Host, e.acct.IMAP.Port = host, port
+	if err := putAccount(e.st, e.acct); err != nil {
+		t.Fatal(err)
+	}
+	sub := e.bus.Subscribe(4096)
+	defer sub.Cancel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := e.svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func() bool {
+		for _, st := range e.svc.Status() {
+			if st.Account == e.acct.ID && st.State == StateWaiting {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, 20*time.Second, "the first sync", waiting)
+	time.Sleep(200 * time.Millisecond)
+	proxy.cutAll()
+	var sawError string
+	deliverAndWait := func(id string) {
+		t.Helper()
+		msg := fmt.Sprintf("From: a@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n\r\nx\r\n", id, id)
+		if err := srv.Deliver("a@example.org", "test@example.com", []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(15 * time.Second)
+		for {
+			select {
+			case ev := <-sub.C:
+				switch d := ev.Data.(type) {
+				case *AccountStatus:
+					if d.State == StateError && d.LastError != "" {
+						sawError = d.LastError
+					}
+				case map[string]any:
+					if ms, ok := d["messages"].([]StoredMessage); ok {
+						for _, m := range ms {
+							if m.MessageID == id {
+								return
+							}
+						}
+					}
+				}
+			case <-deadline:
+				t.Fatalf("%s did not arrive after the connections were cut", id)
+			}
+		}
+	}
+	deliverAndWait("after-cut@example.org")
+	if sawError == "" {
+		t.Errorf("the cut was not reported as an error")
+	} else {
+		t.Logf("reported while reconnecting: %q", sawError)
+	}
+	// Sync now goes through the running worker.
+	if err := srv.WriteMaildir("test@example.com", "Sent", [][]byte{[]byte("From: test@example.com\r\nSubject: s\r\nMessage-ID: <sent-now@example.org>\r\n\r\nx\r\n")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !e.svc.SyncNow(e.acct.ID) {
+		t.Fatal("sync now found no worker")
+	}
+	waitFor(t, 15*time.Second, "sync now to fetch the Sent message", func() bool {
+		ok := false
+		_ = e.st.View(func(txn *store.Txn) error {
+			ok, _ = txn.Has(msgKey(MessageKey("sent-now@example.org", nil)))
+			return nil
+		})
+		return ok
+	})
+	e.svc.Stop()
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -163,6 +164,9 @@ func (s *session) syncAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.forgetUnsyncedFolders(folders); err != nil {
+		return err
+	}
 	var first error
 	for _, f := range folders {
 		if err := s.syncFolder(ctx, f); err != nil {
@@ -187,6 +191,33 @@ func (s *session) syncAll(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// forgetUnsyncedFolders removes what the store holds of folders that are no
+// longer synced: deleted on the server, or unticked by the user.
+func (s *session) forgetUnsyncedFolders(folders []folderInfo) error {
+	states, err := ListFolderStates(s.svc.store, s.acct.ID)
+	if err != nil {
+		return &SyncError{Stage: StageStore, Err: err}
+	}
+	for _, fs := range states {
+		if slices.ContainsFunc(folders, func(f folderInfo) bool { return f.Name == fs.Mailbox }) {
+			continue
+		}
+		s.svc.log.Info("folder no longer synced; removing its messages from the store", "account", s.acct.ID, "mailbox", fs.Mailbox)
+		// UIDVALIDITY 0 is never valid, so every epoch is stale.
+		if err := s.svc.dropStaleEpochs(s.acct.ID, fs.Mailbox, 0); err != nil {
+			return err
+		}
+		if err := s.svc.store.Update(func(txn *store.Txn) error { return txn.Delete(folderKey(s.acct.ID, fs.Mailbox)) }); err != nil {
+			return &SyncError{Stage: StageStore, Err: err}
+		}
+		s.svc.status.mu.Lock()
+		a := s.svc.status.get(s.acct.ID)
+		a.Folders = slices.DeleteFunc(a.Folders, func(f *FolderStatus) bool { return f.Mailbox == fs.Mailbox })
+		s.svc.status.mu.Unlock()
+	}
+	return nil
 }
 
 // SyncAccount runs one complete sync of an account and returns when it is

@@ -211,3 +211,37 @@ func TestFirstSyncWindowAndFetchOlder(t *testing.T) {
 	c := imapClient(t, srv, "test@example.com", "test")
 	compareFolder(t, c, e.st, e.acct.ID, "INBOX")
 }
+
+func TestUntickedFolderIsForgotten(t *testing.T) {
+	srv := dovecottest.Start(t)
+	msg := []byte("From: a@example.org\r\nSubject: j\r\nMessage-ID: <junk1@example.org>\r\n\r\nx\r\n")
+	if err := srv.WriteMaildir("test@example.com", "Junk", [][]byte{msg}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnv(t, srv)
+	e.addAccount("test@example.com", "test", 0)
+	e.sync()
+	if n := countRecords(t, e.st, "msg"); n != 0 {
+		t.Fatalf("Junk is not synced by default, yet %d messages were stored", n)
+	}
+	e.acct.Folders = []string{"Junk"}
+	if err := putAccount(e.st, e.acct); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if n := countRecords(t, e.st, "msg"); n != 1 {
+		t.Fatalf("ticked Junk: %d messages, want 1", n)
+	}
+	e.acct.Folders = nil
+	if err := putAccount(e.st, e.acct); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if n := countRecords(t, e.st, "msg"); n != 0 {
+		t.Errorf("unticked Junk: %d messages remain", n)
+	}
+	if n := countRecords(t, e.st, "tlist"); n != 0 {
+		t.Errorf("unticked Junk: %d threads remain", n)
+	}
+	checkIntegrity(t, e.st)
+}
