@@ -80,6 +80,10 @@ func ListFolderStates(st *store.Store, acct string) ([]*FolderState, error) {
 // for Badger's transaction limit and for progress to move visibly.
 const batchSize = 100
 
+// batchBytes bounds the message bytes one batch downloads (a variable so
+// tests can make it small).
+var batchBytes int64 = 24 << 20
+
 // folderInfo is a mailbox chosen for sync.
 type folderInfo struct {
 	Name string
@@ -336,14 +340,15 @@ func (s *session) fetchMissing(ctx context.Context, f folderInfo, uidValidity ui
 	ch := make(chan download, 2)
 	go func() {
 		defer close(ch)
-		for start := 0; start < len(missing); start += batchSize {
+		for start := 0; start < len(missing); {
 			if ctx.Err() != nil {
 				return
 			}
 			end := min(start+batchSize, len(missing))
-			items, err := s.downloadBatch(f, missing[start:end])
+			items, took, err := s.downloadBatch(f, missing[start:end])
+			start += took
 			select {
-			case ch <- download{items, end, err}:
+			case ch <- download{items, start, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -385,7 +390,12 @@ func (s *session) fetchMissing(ctx context.Context, f folderInfo, uidValidity ui
 // asks only for each message's Message-ID: a message already stored from
 // another folder (Gmail labels) or from before a UIDVALIDITY change gets a
 // new location without downloading its body again.
-func (s *session) downloadBatch(f folderInfo, uids []uint32) ([]*fetched, error) {
+//
+// Bodies are fetched up to batchBytes per batch: a batch stops early at a
+// large message (the rest goes to the next batch), so mail with big
+// attachments never piles up in memory. took is how many of uids were
+// handled.
+func (s *session) downloadBatch(f folderInfo, uids []uint32) (ready []*fetched, took int, err error) {
 	set := imap.UIDSet{}
 	for _, u := range uids {
 		set.AddNum(imap.UID(u))
@@ -395,7 +405,7 @@ func (s *session) downloadBatch(f folderInfo, uids []uint32) ([]*fetched, error)
 		BodySection: []*imap.FetchItemBodySection{messageIDSection},
 	}).Collect()
 	if err != nil {
-		return nil, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch headers in %s: %w", f.Name, err)}
+		return nil, 0, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch headers in %s: %w", f.Name, err)}
 	}
 	items := make([]*fetched, 0, len(msgs))
 	byUID := map[uint32]*fetched{}
@@ -423,20 +433,35 @@ func (s *session) downloadBatch(f folderInfo, uids []uint32) ([]*fetched, error)
 		}
 		return nil
 	}); err != nil {
-		return nil, &SyncError{Stage: StageStore, Err: err}
+		return nil, 0, &SyncError{Stage: StageStore, Err: err}
 	}
 	need := imap.UIDSet{}
 	needN := 0
 	inBatch := map[string]bool{}
-	for _, it := range items {
-		if it.key != "" && (known[it.key] || inBatch[it.key]) {
+	var bytes int64
+	took = len(uids)
+	for i, uid := range uids {
+		it := byUID[uid]
+		if it == nil || it.key != "" && (known[it.key] || inBatch[it.key]) {
 			continue
+		}
+		if needN > 0 && bytes+it.size > batchBytes {
+			took = i
+			break
 		}
 		if it.key != "" {
 			inBatch[it.key] = true
 		}
+		bytes += it.size
 		need.AddNum(imap.UID(it.uid))
 		needN++
+	}
+	if took < len(uids) {
+		rest := map[uint32]bool{}
+		for _, u := range uids[took:] {
+			rest[u] = true
+		}
+		items = slices.DeleteFunc(items, func(it *fetched) bool { return rest[it.uid] })
 	}
 	if needN > 0 {
 		cmd := s.c.Fetch(need, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullSection}})
@@ -448,27 +473,27 @@ func (s *session) downloadBatch(f folderInfo, uids []uint32) ([]*fetched, error)
 			buf, err := msg.Collect()
 			if err != nil {
 				cmd.Close()
-				return nil, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
+				return nil, 0, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
 			}
 			if it := byUID[uint32(buf.UID)]; it != nil {
 				it.raw = buf.FindBodySection(fullSection)
 			}
 		}
 		if err := cmd.Close(); err != nil {
-			return nil, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
+			return nil, 0, &SyncError{Stage: StageSync, Err: fmt.Errorf("fetch messages in %s: %w", f.Name, err)}
 		}
 	}
 	parseAll(items)
 	// A message whose body did not arrive (expunged meanwhile) is left for
 	// the next sync rather than stored half.
-	ready := items[:0]
+	ready = items[:0]
 	for _, it := range items {
 		if it.key == "" && it.raw == nil {
 			continue
 		}
 		ready = append(ready, it)
 	}
-	return ready, nil
+	return ready, took, nil
 }
 
 func flagStrings(flags []imap.Flag) []string {

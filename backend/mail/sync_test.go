@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,6 +243,30 @@ func TestUntickedFolderIsForgotten(t *testing.T) {
 	}
 	if n := countRecords(t, e.st, "tlist"); n != 0 {
 		t.Errorf("unticked Junk: %d threads remain", n)
+	}
+	checkIntegrity(t, e.st)
+}
+
+func TestLargeMessagesSplitBatches(t *testing.T) {
+	old := batchBytes
+	batchBytes = 250 << 10
+	defer func() { batchBytes = old }()
+	srv := dovecottest.Start(t)
+	var raws [][]byte
+	for i := 0; i < 30; i++ {
+		body := strings.Repeat(fmt.Sprintf("line %d of a large attachment-like body\r\n", i), 2500+i*100)
+		raws = append(raws, []byte(fmt.Sprintf("From: a@example.org\r\nSubject: big %d\r\nMessage-ID: <big%d@example.org>\r\n\r\n%s", i, i, body)))
+	}
+	if err := srv.WriteMaildir("test@example.com", "INBOX", raws, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnv(t, srv)
+	e.addAccount("test@example.com", "test", 0)
+	e.sync()
+	c := imapClient(t, srv, "test@example.com", "test")
+	compareFolder(t, c, e.st, e.acct.ID, "INBOX")
+	if n := countRecords(t, e.st, "msg"); n != 30 {
+		t.Errorf("%d messages stored, want 30", n)
 	}
 	checkIntegrity(t, e.st)
 }

@@ -39,6 +39,10 @@ type Thread struct {
 type threadRecord struct {
 	Thread
 	Members []string `json:"members,omitempty"`
+	// ListKey is the thread's current tlist key.
+	ListKey string `json:"list_key,omitempty"`
+	// MergedInto is set when the thread was merged into another.
+	MergedInto string `json:"merged_into,omitempty"`
 }
 
 func memberEntry(m *Message) string { return dateKey(m.sortDate()) + ":" + m.ID }
@@ -108,8 +112,7 @@ func newThreader(txn *store.Txn) *threader { return &threader{txn: txn, touched:
 // resolve follows merge pointers to the live thread, or "" when gone.
 func (th *threader) resolve(tid string) (string, error) {
 	for i := 0; i < 64 && tid != ""; i++ {
-		var t Thread
-		err := th.txn.GetJSON(threadKey(tid), &t)
+		t, err := getThreadRecord(th.txn, tid)
 		if errors.Is(err, store.ErrNotFound) {
 			return "", nil
 		}
@@ -284,7 +287,7 @@ func (th *threader) merge(from, into string) error {
 	}
 	delete(th.touched, from)
 	th.touched[into] = true
-	return putThreadRecord(th.txn, &threadRecord{Thread: Thread{ID: from, MergedInto: into}})
+	return putThreadRecord(th.txn, &threadRecord{Thread: Thread{ID: from}, MergedInto: into})
 }
 
 // remove takes a deleted message out of its thread.
@@ -383,24 +386,24 @@ func recomputeThread(txn *store.Txn, tid string) error {
 	if t.MessageCount == 0 {
 		return txn.Delete(threadKey(tid))
 	}
-	t.ListKey = string(threadListKey(t.LastDate, tid))
-	if err := txn.Set([]byte(t.ListKey), nil); err != nil {
+	listKey := string(threadListKey(t.LastDate, tid))
+	if err := txn.Set([]byte(listKey), nil); err != nil {
 		return err
 	}
-	return putThreadRecord(txn, &threadRecord{Thread: t, Members: old.Members})
+	return putThreadRecord(txn, &threadRecord{Thread: t, Members: old.Members, ListKey: listKey})
 }
 
 // GetThread loads a live thread, following merges.
 func GetThread(txn *store.Txn, id string) (*Thread, error) {
 	for i := 0; i < 64; i++ {
-		var t Thread
-		if err := txn.GetJSON(threadKey(id), &t); err != nil {
+		r, err := getThreadRecord(txn, id)
+		if err != nil {
 			return nil, err
 		}
-		if t.MergedInto == "" {
-			return &t, nil
+		if r.MergedInto == "" {
+			return &r.Thread, nil
 		}
-		id = t.MergedInto
+		id = r.MergedInto
 	}
 	return nil, store.ErrNotFound
 }
@@ -460,10 +463,10 @@ func ListThreads(txn *store.Txn, f ThreadFilter, folderMatch func(t *Thread, fol
 		opts.After = store.Key("tlist", a, b)
 	}
 	participant := strings.ToLower(f.Participant)
+	var lastParts []string
 	err := txn.Scan(store.Key("tlist", ""), opts, func(k, _ []byte) error {
 		if len(page.Threads) == f.Limit {
-			parts := store.SplitKey([]byte(page.Threads[len(page.Threads)-1].ListKey))
-			page.NextCursor = parts[1] + "_" + parts[2]
+			page.NextCursor = lastParts[1] + "_" + lastParts[2]
 			return store.ErrStopScan
 		}
 		parts := store.SplitKey(k)
@@ -492,6 +495,7 @@ func ListThreads(txn *store.Txn, f ThreadFilter, folderMatch func(t *Thread, fol
 			return nil
 		}
 		page.Threads = append(page.Threads, &t)
+		lastParts = parts
 		return nil
 	})
 	return page, err
