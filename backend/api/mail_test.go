@@ -309,4 +309,14 @@ func TestThreadsAPIAfterSync(t *testing.T) {
 	if code, out, raw := a.do("POST", "/api/sync/now", map[string]any{"account": "nope"}); code != 422 || errField(out) != "account" {
 		t.Errorf("sync now for unknown account: %d %s", code, raw)
 	}
+	// Removing the account removes its mail.
+	if code, _, raw := a.do("DELETE", "/api/accounts/"+acctID, nil); code != 204 {
+		t.Fatalf("delete: %d %s", code, raw)
+	}
+	if code, out, raw := a.do("GET", "/api/threads", nil); code != 200 || len(out["threads"].([]any)) != 0 {
+		t.Errorf("threads after deleting the account: %s", raw)
+	}
+	if code, _, _ := a.do("GET", m0["raw_url"].(string), nil); code != 404 {
+		t.Errorf("raw message after deleting the account: %d", code)
+	}
 }

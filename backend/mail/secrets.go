@@ -55,17 +55,22 @@ func OpenSecrets(dataDir string, log *slog.Logger) Secrets {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	path := filepath.Join(dataDir, InsecureSecretsFile)
 	mode := os.Getenv(EnvSecrets)
-	if mode != "file" {
-		if err := probeKeyring(); err == nil {
-			return keyringSecrets{}
-		} else if mode == "keyring" {
-			log.Error("the OS keychain was requested but does not answer", "err", err)
-		} else {
-			log.Warn("no OS keychain answers; account passwords are kept in a plain file", "path", filepath.Join(dataDir, InsecureSecretsFile), "err", err)
-		}
+	if mode == "file" {
+		log.Warn("account passwords are kept in a plain file, as "+EnvSecrets+"=file asks", "path", path)
+		return NewFileSecrets(path)
 	}
-	return NewFileSecrets(filepath.Join(dataDir, InsecureSecretsFile))
+	err := probeKeyring()
+	if err == nil {
+		return keyringSecrets{}
+	}
+	if mode == "keyring" {
+		log.Error("the OS keychain was requested but does not answer; falling back to a plain file", "path", path, "err", err)
+	} else {
+		log.Warn("no OS keychain answers; account passwords are kept in a plain file", "path", path, "err", err)
+	}
+	return NewFileSecrets(path)
 }
 
 func probeKeyring() error {
