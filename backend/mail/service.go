@@ -472,7 +472,12 @@ func (svc *Service) idleLoop(ctx context.Context, acct *Account, inbox string, n
 			}
 		},
 		Expunge: func(uint32) { notify() },
-		Fetch:   func(*imapclient.FetchMessageData) { notify() },
+		Fetch: func(m *imapclient.FetchMessageData) {
+			// Drain the items, or the decoder would wait on them.
+			for m.Next() != nil {
+			}
+			notify()
+		},
 	}
 	backoff := minBackoff
 	for ctx.Err() == nil {

@@ -765,7 +765,9 @@ func (s *session) syncFlags(state *FolderState, sel *imap.SelectData, local map[
 		return nil
 	}
 	opts := &imap.FetchOptions{UID: true, Flags: true}
-	if s.condstore() && state.HighestModSeq > 0 {
+	// A HIGHESTMODSEQ that went down means the server lost its history
+	// (restored from backup): only a full comparison is safe then.
+	if s.condstore() && state.HighestModSeq > 0 && sel.HighestModSeq >= state.HighestModSeq {
 		if state.HighestModSeq == sel.HighestModSeq {
 			return nil
 		}
