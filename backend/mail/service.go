@@ -701,6 +701,7 @@ func (svc *Service) FetchOlder(ctx context.Context, id string, days int) error {
 			} else {
 				fs.Since = fs.Since.AddDate(0, 0, -days)
 			}
+			fs.Rescan = true
 			if err := txn.SetJSON(folderKey(fs.Account, fs.Mailbox), fs); err != nil {
 				return err
 			}

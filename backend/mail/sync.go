@@ -22,12 +22,16 @@ import (
 // syncs. It is written only after everything it claims is stored, so a
 // crash at any point makes the next sync look again, never skip.
 type FolderState struct {
-	Account       string    `json:"account"`
-	Mailbox       string    `json:"mailbox"`
-	Role          string    `json:"role,omitempty"`
-	UIDValidity   uint32    `json:"uidvalidity"`
-	UIDNext       uint32    `json:"uidnext"`
-	HighestModSeq uint64    `json:"highestmodseq,omitempty"`
+	Account       string `json:"account"`
+	Mailbox       string `json:"mailbox"`
+	Role          string `json:"role,omitempty"`
+	UIDValidity   uint32 `json:"uidvalidity"`
+	UIDNext       uint32 `json:"uidnext"`
+	HighestModSeq uint64 `json:"highestmodseq,omitempty"`
+	// Exists is the server's message count at the end of the last sync.
+	Exists uint32 `json:"exists"`
+	// Rescan forces a full pass (the window was widened).
+	Rescan        bool      `json:"rescan,omitempty"`
 	FirstSyncDone bool      `json:"first_sync_done"`
 	Since         time.Time `json:"since,omitzero"`
 	Messages      int       `json:"messages"`
@@ -197,7 +201,9 @@ func (s *session) syncFolder(ctx context.Context, f folderInfo) error {
 		return err
 	}
 	condstore := s.condstore() && sel.HighestModSeq > 0
-	if state.FirstSyncDone && state.UIDNext == uint32(sel.UIDNext) && uint32(len(local)) == sel.NumMessages &&
+	// Nothing new (UIDNEXT), nothing expunged (EXISTS) and no flag changed
+	// (HIGHESTMODSEQ): the folder is as the last sync left it.
+	if state.FirstSyncDone && !state.Rescan && state.UIDNext == uint32(sel.UIDNext) && state.Exists == sel.NumMessages &&
 		condstore && state.HighestModSeq == sel.HighestModSeq {
 		return s.finishFolder(state, len(local), sel)
 	}
@@ -276,6 +282,8 @@ func (s *session) syncFolder(ctx context.Context, f folderInfo) error {
 
 func (s *session) finishFolder(state *FolderState, count int, sel *imap.SelectData) error {
 	state.UIDNext = uint32(sel.UIDNext)
+	state.Exists = sel.NumMessages
+	state.Rescan = false
 	state.HighestModSeq = sel.HighestModSeq
 	state.FirstSyncDone = true
 	state.Messages = count
