@@ -15,6 +15,7 @@ import (
 	"threadline/backend/capture/layerstore"
 	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/mail"
 	"threadline/backend/outbox"
 	"threadline/backend/reminders"
 	"threadline/backend/store"
@@ -27,6 +28,7 @@ type Engine struct {
 	Store *store.Store
 	Bus   *events.Bus
 	CRM   *crm.Service
+	Mail  *mail.Service
 	API   *api.Server
 	// Capture scores inbound mail for lead signals, with the owner's
 	// learned layer applied; Learner records convert/dismiss corrections.
@@ -67,6 +69,11 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
+	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	if err := e.Mail.Start(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	e.Outbox = outbox.New(st, bus)
 	e.Templates = templates.New(st)
 	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
@@ -78,7 +85,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		st.Close()
 		return nil, fmt.Errorf("start the outbox: %w", err)
 	}
-	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM,
+	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM, Mail: e.Mail,
 		Outbox: &outbox.Service{Outbox: e.Outbox}, Templates: e.Templates, Suggest: e.Suggest})
 	ctx, stop := context.WithCancel(context.Background())
 	e.stop = stop
@@ -115,6 +122,7 @@ func (e *Engine) Close() error {
 		e.Reminders.Stop()
 	}
 	e.API.Close()
+	e.Mail.Stop()
 	e.Bus.Close()
 	err := e.Store.Close()
 	if err == nil {
