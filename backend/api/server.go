@@ -13,6 +13,7 @@ import (
 	"threadline/backend/events"
 	"threadline/backend/outbox"
 	"threadline/backend/mail"
+	"threadline/backend/search"
 	"threadline/backend/store"
 	"threadline/backend/suggest"
 	"threadline/backend/templates"
@@ -38,6 +39,8 @@ type Config struct {
 	// Mail serves accounts, sync and threads; nil leaves those endpoints
 	// answering 503.
 	Mail *mail.Service
+	// Search is the search index; nil answers /api/search with 503.
+	Search *search.Index
 }
 
 // Server routes /api/ requests to handlers.
@@ -68,6 +71,7 @@ func New(cfg Config) *Server {
 	s.routesTemplates()
 	s.routesAccounts()
 	s.routesThreads()
+	s.routesSearch()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})
