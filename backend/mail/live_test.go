@@ -208,6 +208,9 @@ func (p *cutProxy) addr() (string, int) {
 }
 
 func TestSyncResumesAfterConnectionCut(t *testing.T) {
+	if raceEnabled {
+		t.Skip("go-imap's literal reader races with its decoder on a connection cut mid-literal (see race_test.go)")
+	}
 	srv := dovecottest.Start(t)
 	msgs := loadCorpus(t, srv)
 	proxy := newCutProxy(t, srv.IMAPAddr)
