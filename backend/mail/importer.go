@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// ImportProgress reports an import as it runs.
+// ImportProgress reports an import as it runs; it is also published on
+// the bus as import.progress.
 type ImportProgress struct {
 	Path       string `json:"path"`
 	Messages   int    `json:"messages"`
@@ -82,9 +83,12 @@ func (svc *Service) Import(ctx context.Context, path string, progress func(Impor
 		p.Skipped += len(batch) - len(added)
 		svc.announce(ctx, added, "", true)
 		batch = batch[:0]
-		if progress != nil && time.Since(lastReport) > 200*time.Millisecond {
+		if time.Since(lastReport) > 200*time.Millisecond {
 			lastReport = time.Now()
-			progress(p)
+			svc.bus.Publish("import.progress", p)
+			if progress != nil {
+				progress(p)
+			}
 		}
 		return nil
 	}
@@ -125,6 +129,7 @@ func (svc *Service) Import(ctx context.Context, path string, progress func(Impor
 		return p, err
 	}
 	p.Done = true
+	svc.bus.Publish("import.progress", p)
 	if progress != nil {
 		progress(p)
 	}
