@@ -277,6 +277,12 @@ func TestReplyThroughDovecotSubmission(t *testing.T) {
 		t.Fatalf("thread after syncing Sent has %d messages", len(msgs))
 	}
 
+	// A suggested reply can be asked for by thread.
+	sug := call(t, e, "POST", "/api/suggest-reply", map[string]any{"thread_id": threadID}, http.StatusOK)
+	if txt, _ := sug["text"].(string); txt == "" {
+		t.Fatalf("suggestion for the thread: %v", sug)
+	}
+
 	// Bob answers; the sync sees it and the follow-up goes away by itself.
 	answer := "From: Bob Buyer <bob@customer.test>\r\nTo: test@example.com\r\nSubject: Re: Pricing for 20 seats\r\n" +
 		"Date: " + time.Now().Format(time.RFC1123Z) + "\r\nMessage-ID: <q3@customer.test>\r\n" +
