@@ -73,6 +73,9 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
 	// Registered before sync starts so that no message slips past it.
 	e.Mail.OnNewMessages(mailToCRM{crm: e.CRM, log: log}.record)
+	// Subscribed before sync starts: the first connection of each account
+	// is a reconnect for the outbox too.
+	changes := bus.Subscribe(256)
 	if err := e.Mail.Start(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -109,7 +112,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.jobs.Add(1)
 	go func() {
 		defer e.jobs.Done()
-		e.kickOnChanges(ctx)
+		e.kickOnChanges(ctx, changes)
 	}()
 	return e, nil
 }

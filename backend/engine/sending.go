@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"threadline/backend/crm"
+	"threadline/backend/events"
 	"threadline/backend/mail"
 	"threadline/backend/outbox"
 	"threadline/backend/reminders"
@@ -131,8 +132,7 @@ func (e *Engine) retryQueued(accountID string) {
 // (re)connects, since its SMTP server is then likely reachable too, and
 // wakes the reminders when a follow-up changes, so a snooze or reschedule
 // into the past is raised at once rather than at the next tick.
-func (e *Engine) kickOnChanges(ctx context.Context) {
-	sub := e.Bus.Subscribe(64)
+func (e *Engine) kickOnChanges(ctx context.Context, sub *events.Subscription) {
 	defer sub.Cancel()
 	last := map[string]string{}
 	for {
