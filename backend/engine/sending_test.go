@@ -452,7 +452,7 @@ func TestReminderOnceAcrossRestartAndAgainAfterSnooze(t *testing.T) {
 	fuID := fu["id"].(string)
 	ev := waitEvent(t, sub, reminders.EventDue)
 	got := ev.Data.(reminders.Event)
-	if got.ID != fuID || got.LeadID != leadID || got.Title != "Follow up with Bob Buyer" || got.Body != "Send the quote" || !got.Desktop {
+	if got.ID != fuID || got.LeadID != leadID || got.Title != "Follow up with Bob Buyer" || got.Body != "Send the quote" || !got.Desktop || got.DueNow != 1 {
 		t.Fatalf("reminder.due %+v", got)
 	}
 	sub.Cancel()
