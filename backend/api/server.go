@@ -11,8 +11,9 @@ import (
 	"threadline/backend/buildinfo"
 	"threadline/backend/crm"
 	"threadline/backend/events"
-	"threadline/backend/outbox"
+	"threadline/backend/leadsignals"
 	"threadline/backend/mail"
+	"threadline/backend/outbox"
 	"threadline/backend/search"
 	"threadline/backend/store"
 	"threadline/backend/suggest"
@@ -41,6 +42,9 @@ type Config struct {
 	Mail *mail.Service
 	// Search is the search index; nil answers /api/search with 503.
 	Search *search.Index
+	// Signals is lead capture: /api/signals, convert, dismiss with
+	// learning, /api/capture/status. Nil leaves only the CRM's dismissals.
+	Signals *leadsignals.Service
 }
 
 // Server routes /api/ requests to handlers.
