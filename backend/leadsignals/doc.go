@@ -19,7 +19,8 @@
 // job works through the queue on its own goroutine (the sync only pays
 // for the queue keys) and removes a queue key in the same transaction that
 // writes what processing the message produced (the signal, the sent-to
-// index). The one effect outside that transaction, crm.RecordMail, is
+// index) and the message's done marker, which makes a message that is
+// queued twice (backfill) processed once. The one effect outside that transaction, crm.RecordMail, is
 // idempotent by Message-ID, so a crash between it and the commit repeats it
 // harmlessly. A restart therefore processes exactly the messages whose
 // queue keys remain.
@@ -31,6 +32,7 @@
 //	lsig/queue/{seq}/{message key}   ""      a stored message not processed yet;
 //	                                         seq is a store.NewID, so oldest first
 //	lsig/thread/{thread id}          Signal  the thread's best inbound message and its score
+//	lsig/done/{message key}          ""      the message has been processed
 //	lsig/sentto/{address}            ""      an address the owner has written to
 //	lsig/backfilled                  ""      mail stored before this job existed is queued
 package leadsignals

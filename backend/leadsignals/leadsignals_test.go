@@ -407,3 +407,104 @@ func TestSignalsWithDovecot(t *testing.T) {
 		t.Errorf("no-reply follow-up after the reply: %+v %v", f, err)
 	}
 }
+
+// TestCatchUpAfterRestart stores mail while the job is not running (as
+// `threadline sync` does, or an app killed before it got to the queue),
+// including one message whose processing was cut short after the lead was
+// updated, and checks that the next start processes each message exactly
+// once.
+func TestCatchUpAfterRestart(t *testing.T) {
+	srv := dovecottest.Start(t)
+	dir := t.TempDir()
+	t.Setenv(mail.EnvSecrets, "file")
+	ctx := context.Background()
+	now := time.Now().Add(-time.Hour).Truncate(time.Second)
+
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := crm.New(st, nil, crm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := mail.NewService(mail.Options{Store: st, Secrets: mail.NewFileSecrets(dir + "/" + mail.InsecureSecretsFile)})
+	leadsignals.Queue(ms)
+	host, portStr, _ := net.SplitHostPort(srv.IMAPAddr)
+	port, _ := strconv.Atoi(portStr)
+	pw, days := "test", 0
+	acct, err := ms.CreateAccount(mail.AccountInput{Account: mail.Account{Email: owner,
+		IMAP: mail.Server{Host: host, Port: port, Security: mail.SecurityNone}, Identities: []string{owner}},
+		Password: &pw, SyncDays: &days})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct{ from, subj, id, extra, body string }{
+		{"Dana Whitfield <dana@northwind-logistics.com>", "Pricing for 40 seats and a demo", "inq-1@northwind-logistics.com", "", inquiryBody},
+		{"Growth Weekly <newsletter@growthweekly.io>", "10 tactics", "nl-1@growthweekly.io",
+			"List-Unsubscribe: <https://growthweekly.io/unsub>\r\nPrecedence: bulk\r\n", "This week's issue. Unsubscribe at https://growthweekly.io/unsub\n"},
+		{"Kim Lee <kim@beta-parts.example>", "Contract draft", "kim-1@beta-parts.example", "", "Here is the signed contract draft.\n"},
+	} {
+		if err := srv.Deliver("x@example.org", owner, msg(m.from, owner, m.subj, m.id, m.extra, m.body, now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ms.SyncAccount(ctx, acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	var kimThread string
+	if err := st.View(func(txn *store.Txn) error {
+		m, err := mail.GetMessage(txn, mail.MessageKey("kim-1@beta-parts.example", nil))
+		if err == nil {
+			kimThread = m.ThreadID
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kim, _, err := cr.UpsertLead(ctx, crm.UpsertInput{Email: "kim@beta-parts.example", ThreadID: kimThread})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The job had recorded Kim's message on the lead and crashed before
+	// committing that it had.
+	if _, err := cr.RecordMail(ctx, kim.ID, crm.Mail{ThreadID: kimThread, MessageID: "kim-1@beta-parts.example",
+		Direction: crm.DirectionInbound, At: now, Subject: "Contract draft"}); err != nil {
+		t.Fatal(err)
+	}
+	ms.Stop()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	a := openApp(t, srv, dir)
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.e.Signals.WaitIdle(waitCtx); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := a.e.Signals.Status()
+	if s.Processed != 3 || s.Pending != 0 || s.LastError != "" {
+		t.Errorf("after restart: %+v", s)
+	}
+	l := a.signals()
+	if len(l.Signals) != 1 || l.Signals[0].Subject != "Pricing for 40 seats and a demo" {
+		t.Errorf("signals after restart: %+v", l)
+	}
+	tl, err := a.e.CRM.Timeline(ctx, kim.ID, crm.TimelineQuery{Types: []string{crm.ActEmailReceived}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Items) != 1 {
+		t.Errorf("Kim's message on the timeline %d times", len(tl.Items))
+	}
+	a.close()
+
+	a = openApp(t, srv, dir)
+	if err := a.e.Signals.WaitIdle(waitCtx); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := a.e.Signals.Status(); s.Processed != 0 {
+		t.Errorf("a second restart processed %d messages again", s.Processed)
+	}
+}

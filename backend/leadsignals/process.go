@@ -37,6 +37,7 @@ type Signal struct {
 
 func signalKey(thread string) []byte { return store.Key("lsig", "thread", thread) }
 func sentToKey(addr string) []byte   { return store.Key("lsig", "sentto", addr) }
+func doneKey(id string) []byte       { return store.Key("lsig", "done", id) }
 
 // passCtx caches what every message of one pass needs.
 type passCtx struct {
@@ -105,15 +106,21 @@ func (p *passCtx) owner(account string) capture.Owner {
 }
 
 // process handles one queued message and removes its queue key. It
-// reports whether the message made its thread a lead signal.
-func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id string) (bool, error) {
+// reports whether it did anything (a message processed before, queued
+// twice, is skipped) and whether the message made its thread a lead
+// signal.
+func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id string) (done, lead bool, err error) {
 	var (
 		m      *mail.Message
 		raw    []byte
 		thread string
+		seen   bool
 	)
-	err := s.st.View(func(txn *store.Txn) error {
+	err = s.st.View(func(txn *store.Txn) error {
 		var err error
+		if seen, err = txn.Has(doneKey(id)); err != nil || seen {
+			return err
+		}
 		if m, err = mail.GetMessage(txn, id); err != nil {
 			return err
 		}
@@ -127,16 +134,16 @@ func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id strin
 		thread = t.ID
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		// Deleted since it was stored: nothing to do.
-		return false, s.st.Update(func(txn *store.Txn) error { return txn.Delete(qkey) })
+	if seen || errors.Is(err, store.ErrNotFound) {
+		// Queued twice, or deleted since it was stored: nothing to do.
+		return false, false, s.st.Update(func(txn *store.Txn) error { return txn.Delete(qkey) })
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	leads, err := s.crm.LeadsByThread(ctx, thread)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	at := m.Date
 	if at.IsZero() {
@@ -157,8 +164,8 @@ func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id strin
 	// repeats it without a second timeline entry.
 	for _, l := range leads {
 		if _, err := s.crm.RecordMail(ctx, l.ID, crm.Mail{ThreadID: thread, MessageID: msgID, Direction: dir,
-			At: at, Subject: m.Subject}); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return false, err
+			At: at, Subject: m.Subject}); err != nil && !errors.Is(err, crm.ErrNotFound) {
+			return false, false, err
 		}
 	}
 	var sig *Signal
@@ -179,6 +186,9 @@ func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id strin
 	err = s.st.Update(func(txn *store.Txn) error {
 		published = false
 		if err := txn.Delete(qkey); err != nil {
+			return err
+		}
+		if err := txn.Set(doneKey(id), nil); err != nil {
 			return err
 		}
 		if m.Direction == mail.Outbound {
@@ -213,11 +223,11 @@ func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id strin
 		return txn.SetJSON(signalKey(thread), sig)
 	})
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if published {
 		s.bus.Publish("signal.new", map[string]any{"thread_id": thread, "score": sig.Score,
 			"category": sig.Category, "subject": sig.Subject})
 	}
-	return published, nil
+	return true, published, nil
 }

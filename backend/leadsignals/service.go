@@ -74,15 +74,21 @@ func New(o Options) *Service {
 	}
 	s := &Service{st: o.Store, bus: o.Bus, log: o.Logger, mail: o.Mail, crm: o.CRM, cls: o.Classifier,
 		learner: o.Learner, retry: o.RetryDelay, wake: make(chan struct{}, 1), status: Status{State: "stopped"}}
-	o.Mail.OnStore(s.enqueue)
+	Queue(o.Mail)
 	o.Mail.OnNewMessages(func(context.Context, []mail.StoredMessage) { s.kick() })
 	return s
 }
 
+// Queue makes m queue every message it stores for lead capture, in the
+// storing transaction. New does it; a mail service that runs without the
+// job (`threadline sync`, `import`) must do it too, so that the job finds
+// that mail when it next runs.
+func Queue(m *mail.Service) { m.OnStore(enqueue) }
+
 func queueKey(seq, msgID string) []byte { return store.Key("lsig", "queue", seq, msgID) }
 
 // enqueue runs inside the mail store's transaction.
-func (s *Service) enqueue(txn *store.Txn, ids []string) error {
+func enqueue(txn *store.Txn, ids []string) error {
 	for _, id := range ids {
 		if err := txn.Set(queueKey(store.NewID(), id), nil); err != nil {
 			return err
@@ -123,10 +129,11 @@ func (s *Service) Stop() {
 	s.setState("stopped")
 }
 
-// backfill queues every stored message once, so that mail synced by a
-// version without this job gets its signals. Queue keys of the backfill
-// use a fixed sequence, so an interrupted backfill that runs again writes
-// the same keys rather than new ones.
+// backfill queues, once per store, every stored message not processed
+// yet, so that mail synced by a version without this job gets its
+// signals. Queue keys of the backfill use a fixed sequence, so an
+// interrupted backfill that runs again writes the same keys rather than
+// new ones; a message queued twice is processed once (its done marker).
 func (s *Service) backfill() error {
 	marker := store.Key("lsig", "backfilled")
 	var done bool
@@ -139,7 +146,13 @@ func (s *Service) backfill() error {
 	}
 	var ids []string
 	if err := s.st.View(func(txn *store.Txn) error {
-		return mail.MessageKeys(txn, func(id string) error { ids = append(ids, id); return nil })
+		return mail.MessageKeys(txn, func(id string) error {
+			if ok, err := txn.Has(doneKey(id)); err != nil || ok {
+				return err
+			}
+			ids = append(ids, id)
+			return nil
+		})
 	}); err != nil {
 		return err
 	}
@@ -235,9 +248,12 @@ func (s *Service) pass(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return i, nil
 		}
-		lead, err := s.process(ctx, p, []byte(it.key), it.id)
+		done, lead, err := s.process(ctx, p, []byte(it.key), it.id)
 		if err != nil {
 			return i, fmt.Errorf("message %s: %w", it.id, err)
+		}
+		if !done {
+			continue
 		}
 		s.mu.Lock()
 		s.status.Processed++
