@@ -129,8 +129,8 @@ func (s *Service) Stop() {
 	s.setState("stopped")
 }
 
-// backfill queues, once per store, every stored message not processed
-// yet, so that mail synced by a version without this job gets its
+// backfill queues, once per store, every stored message neither processed
+// nor queued yet, so that mail synced by a version without this job gets its
 // signals. Queue keys of the backfill use a fixed sequence, so an
 // interrupted backfill that runs again writes the same keys rather than
 // new ones; a message queued twice is processed once (its done marker).
@@ -146,7 +146,19 @@ func (s *Service) backfill() error {
 	}
 	var ids []string
 	if err := s.st.View(func(txn *store.Txn) error {
+		queued := map[string]bool{}
+		err := txn.Scan(store.Key("lsig", "queue", ""), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			parts := store.SplitKey(k)
+			queued[parts[len(parts)-1]] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		return mail.MessageKeys(txn, func(id string) error {
+			if queued[id] {
+				return nil
+			}
 			if ok, err := txn.Has(doneKey(id)); err != nil || ok {
 				return err
 			}
