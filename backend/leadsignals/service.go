@@ -256,26 +256,72 @@ func (s *Service) pass(ctx context.Context) (int, error) {
 	}
 	s.setState("running")
 	p := newPass(s)
-	for i, it := range items {
-		if ctx.Err() != nil {
-			return i, nil
+	var batch []*work
+	commit := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
-		done, lead, err := s.process(ctx, p, []byte(it.key), it.id)
+		leads := make([]bool, len(batch))
+		err := s.st.Update(func(txn *store.Txn) error {
+			for i, w := range batch {
+				var err error
+				if leads[i], err = w.apply(txn); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return i, fmt.Errorf("message %s: %w", it.id, err)
-		}
-		if !done {
-			continue
+			return err
 		}
 		s.mu.Lock()
-		s.status.Processed++
-		if lead {
-			s.status.Signals++
+		for i, w := range batch {
+			if w.skip {
+				continue
+			}
+			s.status.Processed++
+			if leads[i] {
+				s.status.Signals++
+			}
 		}
 		s.mu.Unlock()
+		for i, w := range batch {
+			if leads[i] {
+				s.bus.Publish("signal.new", map[string]any{"thread_id": w.thread, "score": w.sig.Score,
+					"category": w.sig.Category, "subject": w.sig.Subject})
+			}
+		}
+		batch = batch[:0]
+		return nil
 	}
-	return len(items), nil
+	for i, it := range items {
+		if ctx.Err() != nil {
+			return i, commit()
+		}
+		w, err := s.prepare(ctx, p, []byte(it.key), it.id)
+		if err != nil {
+			if cerr := commit(); cerr != nil {
+				return i, cerr
+			}
+			return i, fmt.Errorf("message %s: %w", it.id, err)
+		}
+		batch = append(batch, w)
+		// A message on a lead's thread was recorded on the lead before
+		// its commit; commit at once so that the window in which a crash
+		// repeats that stays one message wide.
+		if len(batch) == commitSize || w.leads > 0 {
+			if err := commit(); err != nil {
+				return i, err
+			}
+		}
+	}
+	return len(items), commit()
 }
+
+// commitSize bounds the messages committed together: one fsync per batch
+// rather than per message is what lets the job keep up with an initial
+// sync.
+const commitSize = 100
 
 // Status reports the job's state and the length of its queue.
 func (s *Service) Status() (Status, error) {
