@@ -284,11 +284,22 @@ func TestSignalsWithDovecot(t *testing.T) {
 	if code := a.do("GET", "/api/capture/status", nil, &st); code != 200 || st.Processed != 4 || st.Pending != 0 || st.State != "idle" {
 		t.Errorf("status: %d %+v", code, st)
 	}
-	var bad struct {
+	type apiErr struct {
 		Error struct{ Code, Field string }
 	}
+	var bad apiErr
 	if code := a.do("GET", "/api/signals?pipeline=nope", nil, &bad); code != 404 {
 		t.Errorf("signals of an unknown pipeline: %d %+v", code, bad)
+	}
+	if code := a.do("GET", "/api/signals?limit=0", nil, &bad); code != 400 || bad.Error.Field != "limit" {
+		t.Errorf("limit 0: %d %+v", code, bad)
+	}
+	var one signalList
+	if code := a.do("GET", "/api/signals?limit=1", nil, &one); code != 200 || len(one.Signals) != 1 || one.Signals[0].ThreadID != l.Signals[0].ThreadID {
+		t.Errorf("limit 1: %d %+v", code, one)
+	}
+	if code := a.do("POST", "/api/signals/a%00b/convert", map[string]string{}, &bad); code != 404 {
+		t.Errorf("convert a thread id with NUL: %d %+v", code, bad)
 	}
 
 	// A lead made from Jo's thread by hand counts as converting it.
