@@ -104,6 +104,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.Sender = &outbox.Sender{Outbox: e.Outbox, Logger: log,
 		Transport: &outbox.SMTPTransport{Accounts: noSMTPAccounts{}}}
 	if err := e.Sender.Start(context.Background()); err != nil {
+		e.Signals.Stop()
 		st.Close()
 		return nil, fmt.Errorf("start the outbox: %w", err)
 	}

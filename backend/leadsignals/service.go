@@ -56,7 +56,9 @@ type Status struct {
 	// Processed counts the messages processed since the job started.
 	Processed int64 `json:"processed"`
 	// Signals counts the lead signals found since the job started.
-	Signals   int64      `json:"signals"`
+	Signals int64 `json:"signals"`
+	// LastError is the failure of the latest pass that failed, cleared
+	// once a pass gets messages through again; the job retries by itself.
 	LastError string     `json:"last_error,omitempty"`
 	LastErrAt *time.Time `json:"last_error_at,omitempty"`
 	LastRunAt *time.Time `json:"last_run_at,omitempty"`
@@ -197,10 +199,14 @@ func (s *Service) run(ctx context.Context) {
 		now := time.Now().UTC()
 		s.mu.Lock()
 		s.status.LastRunAt = &now
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err != nil && ctx.Err() == nil:
 			s.status.LastError = err.Error()
 			s.status.LastErrAt = &now
 			s.log.Warn("lead signals: pass failed; retrying", "err", err)
+		case err == nil && n > 0:
+			// Work got through again: the error no longer describes the job.
+			s.status.LastError, s.status.LastErrAt = "", nil
 		}
 		s.mu.Unlock()
 		if ctx.Err() != nil {
