@@ -252,6 +252,11 @@ func TestSignalsWithDovecot(t *testing.T) {
 	deliver("jo@fabrikam.example", msg("Jo Park <jo@fabrikam.example>", owner,
 		"Looking for a CRM for our agency", "jo-1@fabrikam.example", "",
 		"Hi, we're a 12-person agency looking to replace our spreadsheet. Could you send pricing and book a demo?\n", now.Add(-2*time.Minute)))
+	deliver("wordpress@example.com", msg("WordPress <wordpress@example.com>", owner, "New contact form submission",
+		"form-1@example.com", "Reply-To: Lena Fischer <lena@kontor-bau.example>\r\n",
+		"New submission from the contact form on your website.\n\nName: Lena Fischer\nEmail: lena@kontor-bau.example\n"+
+			"Company: Kontor Bau GmbH\nMessage: We need a CRM for our 15 sales staff. Could you send us pricing and a quote for annual billing?\n",
+		now.Add(-3*time.Minute)))
 	a.sync()
 
 	// An inquiry from an unknown sender is a signal, with its reasons; a
@@ -277,11 +282,12 @@ func TestSignalsWithDovecot(t *testing.T) {
 	if l.bySubject("10 tactics to grow your pipeline this week") >= 0 {
 		t.Errorf("a newsletter is a signal: %+v", l)
 	}
-	if len(l.Signals) != 3 || l.Signals[0].Subject != "Pricing for 40 seats and a demo" || l.Signals[2].Subject != "Looking for a CRM for our agency" {
+	if len(l.Signals) != 4 || l.Signals[0].Subject != "Pricing for 40 seats and a demo" || l.Signals[2].Subject != "Looking for a CRM for our agency" ||
+		l.Signals[3].Subject != "New contact form submission" {
 		t.Errorf("want the inquiry, then the older requests: %+v", l)
 	}
 	var st leadsignals.Status
-	if code := a.do("GET", "/api/capture/status", nil, &st); code != 200 || st.Processed != 4 || st.Pending != 0 || st.State != "idle" {
+	if code := a.do("GET", "/api/capture/status", nil, &st); code != 200 || st.Processed != 5 || st.Pending != 0 || st.State != "idle" {
 		t.Errorf("status: %d %+v", code, st)
 	}
 	type apiErr struct {
@@ -300,6 +306,14 @@ func TestSignalsWithDovecot(t *testing.T) {
 	}
 	if code := a.do("POST", "/api/signals/a%00b/convert", map[string]string{}, &bad); code != 404 {
 		t.Errorf("convert a thread id with NUL: %d %+v", code, bad)
+	}
+
+	// Converting a contact-form notification makes a lead of the visitor
+	// in Reply-To, not of the website.
+	var formLead crm.Lead
+	if code := a.do("POST", "/api/signals/"+a.threadOf("form-1@example.com")+"/convert", map[string]string{}, &formLead); code != 201 ||
+		formLead.Email != "lena@kontor-bau.example" || formLead.Name != "Lena Fischer" {
+		t.Errorf("convert a form notification: %d %+v", code, formLead)
 	}
 
 	// A lead made from Jo's thread by hand counts as converting it.
