@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -39,39 +38,6 @@ func (f sentFollowUps) AfterSend(ctx context.Context, it outbox.Item) error {
 		at = time.Now()
 	}
 	return f.crm.AfterSend(ctx, it.LeadID, crm.Mail{ThreadID: tid, MessageID: it.MessageID, At: at, Subject: it.Subject})
-}
-
-// mailToCRM records synced mail on the leads linked to its thread: a
-// reply cancels the thread's no-reply follow-up, mail sent from another
-// client schedules one. Mail of a folder's first sync is history, not
-// news, and is left alone.
-type mailToCRM struct {
-	crm *crm.Service
-	log *slog.Logger
-}
-
-func (h mailToCRM) record(ctx context.Context, msgs []mail.StoredMessage) {
-	for _, m := range msgs {
-		if m.Initial || m.ThreadID == "" {
-			continue
-		}
-		leads, err := h.crm.LeadsByThread(ctx, m.ThreadID)
-		if err != nil {
-			h.log.Warn("look up the leads of a thread", "thread", m.ThreadID, "err", err)
-			continue
-		}
-		dir := crm.DirectionInbound
-		if m.Direction == mail.Outbound {
-			dir = crm.DirectionOutbound
-		}
-		for _, l := range leads {
-			_, err := h.crm.RecordMail(ctx, l.ID, crm.Mail{ThreadID: m.ThreadID, MessageID: m.MessageID,
-				Direction: dir, At: m.Date, Subject: m.Subject})
-			if err != nil {
-				h.log.Warn("record mail on a lead", "lead", l.ID, "message", m.MessageID, "err", err)
-			}
-		}
-	}
 }
 
 // dueFollowUps is the reminders' DueSource: the CRM's open follow-ups due
