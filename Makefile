@@ -63,6 +63,9 @@ smoke:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+eval-capture:
+	./scripts/eval-capture.sh
+
 clean:
 	rm -rf build/bin build/screenshots frontend/node_modules .cache
 	find frontend/dist -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -18,17 +19,23 @@ const MaxBodyBytes = 1 << 20
 // value of the wrong type, or has trailing data, each with a 400 that names
 // the field.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return DecodeJSONLimit(w, r, v, MaxBodyBytes)
+}
+
+// DecodeJSONLimit is DecodeJSON with its own size limit, for the few
+// endpoints that take larger bodies (a message with attachments).
+func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
 			return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
 				Message: "the request body must be application/json, not " + mt}
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(err, limit)
 	}
 	if dec.More() {
 		return BadRequest("", "the request body holds more than one JSON value")
@@ -39,7 +46,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-func decodeError(err error) error {
+func decodeError(err error, limit int64) error {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	var maxErr *http.MaxBytesError
@@ -58,7 +65,7 @@ func decodeError(err error) error {
 		return BadRequest(field, "%s must be %s, not %s", field, goTypeToJSON(typeErr.Type.Kind().String()), typeErr.Value)
 	case errors.As(err, &maxErr):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
-			Message: "the request body is larger than the limit of 1 MiB"}
+			Message: fmt.Sprintf("the request body is larger than the limit of %d MiB", limit>>20)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return BadRequest(field, "unknown field %q", field)

@@ -9,9 +9,16 @@ import (
 	"sync"
 
 	"threadline/backend/buildinfo"
+	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/leadsignals"
+	"threadline/backend/mail"
+	"threadline/backend/outbox"
+	"threadline/backend/reminders"
 	"threadline/backend/search"
 	"threadline/backend/store"
+	"threadline/backend/suggest"
+	"threadline/backend/templates"
 )
 
 // Config is what the API serves.
@@ -19,8 +26,29 @@ type Config struct {
 	Store  *store.Store
 	Bus    *events.Bus
 	Logger *slog.Logger
+	// CRM serves pipelines, leads and the rest of the sales model; nil
+	// leaves those routes out.
+	CRM *crm.Service
+
+	// Outbox composes and queues outgoing mail (POST /api/outbox).
+	Outbox *outbox.Service
+	// Templates stores templates and snippets.
+	Templates *templates.Service
+	// Suggest drafts replies; ThreadSuggestInput, when set, lets
+	// /api/suggest-reply take a thread id instead of the messages.
+	Suggest            *suggest.Service
+	ThreadSuggestInput ThreadSuggestInput
+	// Mail serves accounts, sync and threads; nil leaves those endpoints
+	// answering 503.
+	Mail *mail.Service
 	// Search is the search index; nil answers /api/search with 503.
 	Search *search.Index
+	// Reminders lists the follow-ups due now for the in-app badge
+	// (GET /api/reminders); nil answers 503.
+	Reminders reminders.DueSource
+	// Signals is lead capture: /api/signals, convert, dismiss with
+	// learning, /api/capture/status. Nil leaves only the CRM's dismissals.
+	Signals *leadsignals.Service
 }
 
 // Server routes /api/ requests to handlers.
@@ -44,7 +72,15 @@ func New(cfg Config) *Server {
 	s.handle("GET /api/health", s.health)
 	s.handle("GET /api/version", s.version)
 	s.handle("GET /api/events", s.events)
+	if cfg.CRM != nil {
+		s.routesCRM()
+	}
+	s.routesOutbox()
+	s.routesTemplates()
+	s.routesAccounts()
+	s.routesThreads()
 	s.routesSearch()
+	s.routesReminders()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})

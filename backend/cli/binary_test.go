@@ -42,6 +42,17 @@ func threadlineBinary(t *testing.T) string {
 	return binPath
 }
 
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 type buildFailure struct{ out string }
 
 func (b *buildFailure) Error() string { return b.out }
@@ -64,16 +75,12 @@ func startServe(t *testing.T, dataDir string) *served {
 		t.Fatal(err)
 	}
 	s := &served{cmd: cmd, stderr: &strings.Builder{}, mu: &sync.Mutex{}}
-	stderr, _ := cmd.StderrPipe()
+	// A Writer rather than StderrPipe: Wait then returns only after all of
+	// stderr has been copied, so the last log lines are never missed.
+	cmd.Stderr = lockedWriter{s.mu, s.stderr}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		b, _ := io.ReadAll(stderr)
-		s.mu.Lock()
-		s.stderr.Write(b)
-		s.mu.Unlock()
-	}()
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	sc := bufio.NewScanner(stdout)
 	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })

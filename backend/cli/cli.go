@@ -36,8 +36,11 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":   {"serve the app and its API on loopback for a browser or scripts", runServe},
-	"version": {"print the version", runVersion},
+	"classify": {"score mail files with the on-device lead model", runClassify},
+	"import":   {"import an mbox file (Google Takeout) or a Maildir", runImport},
+	"serve":    {"serve the app and its API on loopback for a browser or scripts", runServe},
+	"sync":     {"sync mail accounts once (--account A), or check the store against the server (--verify)", runSync},
+	"version":  {"print the version", runVersion},
 }
 
 // usageError is an error in the command line itself: exit code 2.

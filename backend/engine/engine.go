@@ -4,22 +4,53 @@
 package engine
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 
 	"threadline/backend/api"
+	"threadline/backend/capture"
+	"threadline/backend/capture/layerstore"
+	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/leadsignals"
+	"threadline/backend/mail"
+	"threadline/backend/outbox"
+	"threadline/backend/reminders"
 	"threadline/backend/search"
 	"threadline/backend/store"
+	"threadline/backend/suggest"
+	"threadline/backend/templates"
 )
 
 // Engine is a running backend.
 type Engine struct {
 	Store  *store.Store
 	Bus    *events.Bus
+	CRM    *crm.Service
+	Mail   *mail.Service
 	Search *search.Index
 	API    *api.Server
-	log    *slog.Logger
+	// Capture scores inbound mail for lead signals, with the owner's
+	// learned layer applied; Learner records convert/dismiss corrections.
+	Capture *capture.Classifier
+	Learner *capture.Learner
+	// Signals is the lead-capture job fed by mail sync.
+	Signals   *leadsignals.Service
+	Outbox    *outbox.Outbox
+	Sender    *outbox.Sender
+	Templates *templates.Service
+	Suggest   *suggest.Service
+	// Reminders raises due follow-ups (desktop notification and the
+	// reminder.due event), once per follow-up and due time.
+	Reminders *reminders.Scheduler
+	log       *slog.Logger
+
+	// stop ends the background jobs; jobs waits for them.
+	stop context.CancelFunc
+	jobs sync.WaitGroup
 }
 
 // Open opens the store in dir and starts the services on it.
@@ -30,21 +61,84 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	}
 	bus := events.NewBus()
 	e := &Engine{Store: st, Bus: bus, log: log}
-	idx, err := OpenSearch(st, bus, log)
-	if err != nil {
+	if e.CRM, err = crm.New(st, bus, crm.Options{}); err != nil {
 		st.Close()
 		return nil, err
 	}
-	e.Search = idx
-	idx.Start()
-	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, Search: idx})
+	if e.Capture, err = capture.NewShipped(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if e.Learner, err = capture.NewLearner(e.Capture, layerstore.New(st)); err != nil {
+		st.Close()
+		return nil, err
+	}
+	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	// Lead capture registers with mail before the first sync, so that
+	// every message stored from now on is queued in the same transaction.
+	e.Signals = leadsignals.New(leadsignals.Options{Store: st, Bus: bus, Logger: log, Mail: e.Mail, CRM: e.CRM,
+		Classifier: e.Capture, Learner: e.Learner})
+	if err := e.Signals.Start(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Subscribed before sync starts: the first connection of each account
+	// is a reconnect for the outbox too.
+	changes := bus.Subscribe(256)
+	if err := e.Mail.Start(context.Background()); err != nil {
+		e.Signals.Stop()
+		st.Close()
+		return nil, err
+	}
+	if e.Search, err = OpenSearch(st, bus, log); err != nil {
+		e.Mail.Stop()
+		e.Signals.Stop()
+		st.Close()
+		return nil, err
+	}
+	e.Search.Start()
+	e.Outbox = outbox.New(st, bus)
+	e.Templates = templates.New(st)
+	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
+	sent := &outbox.IMAPSent{Accounts: e.Mail}
+	e.Sender = &outbox.Sender{Outbox: e.Outbox, Logger: log,
+		Transport: &outbox.SMTPTransport{Accounts: e.Mail},
+		Checker:   sent,
+		OnSent: outbox.AfterSend{Threads: e.Mail, FollowUps: sentFollowUps{crm: e.CRM, mail: e.Mail},
+			Sent: sent}.Hook()}
+	if err := e.Sender.Start(context.Background()); err != nil {
+		e.Signals.Stop()
+		e.Search.Close()
+		e.Mail.Stop()
+		st.Close()
+		return nil, fmt.Errorf("start the outbox: %w", err)
+	}
+	e.Reminders = &reminders.Scheduler{Store: st, Bus: bus, Source: dueFollowUps{e.CRM},
+		Notifier: desktopNotifier, Logger: log}
+	e.Reminders.Start(context.Background())
+	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM, Mail: e.Mail, Search: e.Search,
+		Outbox: &outbox.Service{Outbox: e.Outbox, Mail: e.Mail}, Templates: e.Templates, Suggest: e.Suggest,
+		ThreadSuggestInput: e.Mail.SuggestInput, Reminders: dueFollowUps{e.CRM}, Signals: e.Signals})
+	ctx, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	e.jobs.Add(1)
+	go func() {
+		defer e.jobs.Done()
+		e.kickOnChanges(ctx, changes)
+	}()
 	return e, nil
 }
 
 // Close stops the services, ends event streams and closes the store. It is
 // safe to call once, after the HTTP side has stopped taking requests.
 func (e *Engine) Close() error {
+	e.stop()
+	e.jobs.Wait()
+	e.Sender.Stop()
+	e.Reminders.Stop()
 	e.API.Close()
+	e.Mail.Stop()
+	e.Signals.Stop()
 	if err := e.Search.Close(); err != nil {
 		e.log.Warn("search index did not close cleanly; it is checked at the next start", "err", err)
 	}

@@ -43,6 +43,38 @@ export interface Version {
   schema: number;
 }
 
+import type {
+  Account,
+  Board,
+  Column,
+  Deal,
+  DealInput,
+  DiscardReason,
+  FieldDef,
+  FieldType,
+  FollowUp,
+  FollowUpPage,
+  Lead,
+  LeadInput,
+  LeadPage,
+  LeadPatch,
+  LeadQuery,
+  Note,
+  Pipeline,
+  PipelineSettings,
+  Signal,
+  Stage,
+  StageInput,
+  Tag,
+  ThreadDetail,
+  ThreadPage,
+  ThreadQuery,
+  TimelinePage,
+  UpsertInput,
+} from './types';
+
+import { toThreadDetail, toThreadSummary } from './mail';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RequestOptions {
@@ -146,8 +178,29 @@ export function createApiClient(options: ApiClientOptions = {}) {
     }
   }
 
+  const enc = encodeURIComponent;
+
+  /**
+   * For endpoints another part of the backend may not serve yet: resolves to
+   * null on 404 so the UI can show an honest "not available" state.
+   */
+  async function optional<T>(p: Promise<T>): Promise<T | null> {
+    try {
+      return await p;
+    } catch (err) {
+      // 404: the route is not there; 503 unavailable: the build or the
+      // engine runs without that service (e.g. no mail).
+      if (err instanceof ApiError && (err.status === 404 || (err.status === 503 && err.code === 'unavailable'))) return null;
+      throw err;
+    }
+  }
+
+  const list = <T>(path: string, signal?: AbortSignal) =>
+    request<{ items: T[] }>('GET', path, { signal }).then((r) => r.items ?? []);
+
   return {
     request,
+    optional,
     get: <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, { signal }),
     post: <T>(path: string, body?: unknown) => request<T>('POST', path, { body }),
     put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
@@ -163,7 +216,120 @@ export function createApiClient(options: ApiClientOptions = {}) {
         signal: opts.signal,
       }),
     version: (signal?: AbortSignal) => request<Version>('GET', '/api/version', { signal }),
+
+    // Pipelines and stages.
+    pipelines: (signal?: AbortSignal) => list<Pipeline>('/api/pipelines', signal),
+    pipeline: (id: string) => request<Pipeline>('GET', `/api/pipelines/${enc(id)}`),
+    createPipeline: (body: { name: string; stages?: StageInput[]; settings?: PipelineSettings }) =>
+      request<Pipeline>('POST', '/api/pipelines', { body }),
+    updatePipeline: (id: string, body: { version?: number; name?: string; settings?: PipelineSettings }) =>
+      request<Pipeline>('PATCH', `/api/pipelines/${enc(id)}`, { body }),
+    deletePipeline: (id: string) => request<void>('DELETE', `/api/pipelines/${enc(id)}`),
+    addStage: (pipelineId: string, body: StageInput & { version?: number }) =>
+      request<{ pipeline: Pipeline; stage: Stage }>('POST', `/api/pipelines/${enc(pipelineId)}/stages`, { body }),
+    updateStage: (pipelineId: string, stageId: string, body: StageInput & { version?: number }) =>
+      request<Pipeline>('PATCH', `/api/pipelines/${enc(pipelineId)}/stages/${enc(stageId)}`, { body }),
+    deleteStage: (pipelineId: string, stageId: string, moveTo?: string) =>
+      request<Pipeline>(
+        'DELETE',
+        `/api/pipelines/${enc(pipelineId)}/stages/${enc(stageId)}` + (moveTo ? `?move_to=${enc(moveTo)}` : ''),
+      ),
+    reorderStages: (pipelineId: string, order: string[], version?: number) =>
+      request<Pipeline>('PUT', `/api/pipelines/${enc(pipelineId)}/stages/order`, { body: { order, version } }),
+
+    // Board.
+    board: (pipelineId: string, limit = 25, signal?: AbortSignal) =>
+      request<Board>('GET', `/api/pipelines/${enc(pipelineId)}/board?limit=${limit}`, { signal }),
+    boardColumn: (pipelineId: string, stageId: string, cursor: string, limit = 25) =>
+      request<Column>(
+        'GET',
+        `/api/pipelines/${enc(pipelineId)}/board/columns/${enc(stageId)}?limit=${limit}&cursor=${enc(cursor)}`,
+      ),
+
+    // Leads.
+    leads: (q: LeadQuery = {}, signal?: AbortSignal) =>
+      request<LeadPage>('GET', '/api/leads' + queryString(q), { signal }),
+    lead: (id: string, signal?: AbortSignal) => request<Lead>('GET', `/api/leads/${enc(id)}`, { signal }),
+    createLead: (body: LeadInput) => request<Lead>('POST', '/api/leads', { body }),
+    updateLead: (id: string, body: LeadPatch) => request<Lead>('PATCH', `/api/leads/${enc(id)}`, { body }),
+    archiveLead: (id: string) => request<Lead>('DELETE', `/api/leads/${enc(id)}`),
+    purgeLead: (id: string) => request<void>('DELETE', `/api/leads/${enc(id)}?purge=1`),
+    moveLead: (id: string, body: { stage_id: string; pipeline_id?: string; lost_reason_id?: string; version?: number }) =>
+      request<Lead>('POST', `/api/leads/${enc(id)}/move`, { body }),
+    bulkMove: (body: { ids: string[]; stage_id: string; lost_reason_id?: string }) =>
+      request<{ moved: number }>('POST', '/api/leads/bulk-move', { body }),
+    reopenLead: (id: string, stageId?: string) =>
+      request<Lead>('POST', `/api/leads/${enc(id)}/reopen`, { body: stageId ? { stage_id: stageId } : {} }),
+    upsertLead: (body: UpsertInput) => request<{ lead: Lead; created: boolean }>('POST', '/api/leads/upsert', { body }),
+    linkThread: (id: string, threadId: string, mailbox = '') =>
+      request<Lead>('POST', `/api/leads/${enc(id)}/threads`, { body: { thread_id: threadId, mailbox } }),
+
+    // Notes, timeline, follow-ups, deals.
+    notes: (leadId: string) => list<Note>(`/api/leads/${enc(leadId)}/notes`),
+    addNote: (leadId: string, body: string) => request<Note>('POST', `/api/leads/${enc(leadId)}/notes`, { body: { body } }),
+    deleteNote: (id: string) => request<void>('DELETE', `/api/notes/${enc(id)}`),
+    timeline: (leadId: string, q: { type?: string; q?: string; limit?: number; cursor?: string } = {}) =>
+      request<TimelinePage>('GET', `/api/leads/${enc(leadId)}/timeline` + queryString(q)),
+    leadFollowUps: (leadId: string) =>
+      request<FollowUpPage>('GET', `/api/leads/${enc(leadId)}/followups`).then((p) => p.items ?? []),
+    followUps: (due?: 'overdue' | 'today' | 'upcoming') =>
+      request<FollowUpPage>('GET', '/api/followups' + queryString({ due })),
+    createFollowUp: (leadId: string, body: { due_at: string; note?: string }) =>
+      request<FollowUp>('POST', `/api/leads/${enc(leadId)}/followups`, { body }),
+    completeFollowUp: (id: string) => request<FollowUp>('POST', `/api/followups/${enc(id)}/complete`, { body: {} }),
+    snoozeFollowUp: (id: string, days: number) =>
+      request<FollowUp>('POST', `/api/followups/${enc(id)}/snooze`, { body: { days } }),
+    deals: (leadId: string) => list<Deal>(`/api/deals?lead_id=${enc(leadId)}`),
+    createDeal: (body: DealInput) => request<Deal>('POST', '/api/deals', { body }),
+    updateDeal: (id: string, body: DealInput) => request<Deal>('PATCH', `/api/deals/${enc(id)}`, { body }),
+    deleteDeal: (id: string) => request<void>('DELETE', `/api/deals/${enc(id)}`),
+
+    // Settings vocabularies.
+    tags: () => list<Tag>('/api/tags'),
+    createTag: (body: { name: string; colour?: string }) => request<Tag>('POST', '/api/tags', { body }),
+    updateTag: (id: string, body: { name?: string; colour?: string; version?: number }) =>
+      request<Tag>('PATCH', `/api/tags/${enc(id)}`, { body }),
+    deleteTag: (id: string) => request<void>('DELETE', `/api/tags/${enc(id)}`),
+    fieldDefs: () => list<FieldDef>('/api/custom-fields'),
+    createFieldDef: (body: { key: string; label: string; type: FieldType; options?: string[] }) =>
+      request<FieldDef>('POST', '/api/custom-fields', { body }),
+    updateFieldDef: (id: string, body: { label?: string; options?: string[]; version?: number }) =>
+      request<FieldDef>('PATCH', `/api/custom-fields/${enc(id)}`, { body }),
+    deleteFieldDef: (id: string) => request<void>('DELETE', `/api/custom-fields/${enc(id)}`),
+    discardReasons: () => list<DiscardReason>('/api/discard-reasons'),
+    createDiscardReason: (label: string) => request<DiscardReason>('POST', '/api/discard-reasons', { body: { label } }),
+    updateDiscardReason: (id: string, label: string) =>
+      request<DiscardReason>('PATCH', `/api/discard-reasons/${enc(id)}`, { body: { label } }),
+    deleteDiscardReason: (id: string) => request<void>('DELETE', `/api/discard-reasons/${enc(id)}`),
+
+    // Mail and lead capture: null while the backend does not serve them.
+    accounts: () => optional(request<{ accounts?: Account[]; items?: Account[] }>('GET', '/api/accounts')).then(
+      (r) => (r === null ? null : (r.accounts ?? r.items ?? [])),
+    ),
+    threads: (q: ThreadQuery = {}, signal?: AbortSignal) =>
+      optional(request<{ threads?: unknown[]; next_cursor?: string }>('GET', '/api/threads' + queryString(q), { signal })).then(
+        (r): ThreadPage | null =>
+          r === null ? null : { threads: (r.threads ?? []).map(toThreadSummary), next_cursor: r.next_cursor ?? '' },
+      ),
+    thread: (id: string) =>
+      optional(request<unknown>('GET', `/api/threads/${enc(id)}`)).then((r): ThreadDetail | null =>
+        r === null ? null : toThreadDetail(r),
+      ),
+    signals: () =>
+      optional(request<{ signals: Signal[] }>('GET', '/api/signals')).then((r) => (r === null ? null : (r.signals ?? []))),
+    dismissSignal: (threadId: string) => request<unknown>('POST', `/api/signals/${enc(threadId)}/dismiss`),
   };
+}
+
+/** `?a=1&b=x` from the defined, non-empty values of q ('' when none). */
+export function queryString(q: object): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null || v === '' || v === false) continue;
+    params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
