@@ -261,4 +261,25 @@ func TestSearchFollowsMailAndLeads(t *testing.T) {
 	waitDocs(t, e, msgs+leads)
 	c.eventually("subject:quarterly", "mail", inv, rep)
 	c.eventually("in:archive", "mail", inv, pri)
+
+	// So is a corrupt one, and the rebuild reports its progress.
+	closed = true
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "search", "index_meta.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed = false
+	c = apiClient{t, e}
+	waitDocs(t, e, msgs+leads)
+	st := c.must("GET", "/api/search/status", nil, 200)
+	if st["done"] != float64(msgs+leads) || st["total"] != float64(msgs+leads) || st["rebuilding"] != false {
+		t.Fatalf("status after rebuilding a corrupt index: %v", st)
+	}
+	c.eventually("from:alice@acme.example", "mail", inv)
 }
