@@ -440,7 +440,20 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 	}
 	report(0, total, false)
 	done := 0
+	// Log entries visible in the snapshot the rebuild loads from describe
+	// changes the rebuild already contains; once it is complete they are
+	// trimmed rather than applied a second time.
+	var covered [][]byte
 	err = x.st.View(func(txn *store.Txn) error {
+		err := txn.Scan(logPrefix, store.ScanOptions{KeysOnly: true}, func(key, _ []byte) error {
+			if e, ok := parseLogKey(key); ok && x.loaders[e.kind] != nil {
+				covered = append(covered, e.key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		for _, k := range []Kind{KindMail, KindLead} {
 			l := x.loaders[k]
 			if l == nil {
@@ -488,8 +501,31 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 	if err != nil {
 		return fmt.Errorf("search: rebuild: mark complete: %w", err)
 	}
+	if err := x.trimLog(covered); err != nil {
+		return fmt.Errorf("search: rebuild: %w", err)
+	}
 	report(done, max(total, done), true)
 	x.log.Info("search index rebuilt", "docs", done, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// trimLog deletes change-log keys, in transactions small enough for Badger.
+func (x *Index) trimLog(keys [][]byte) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 10000)
+		err := x.st.Update(func(txn *store.Txn) error {
+			for _, k := range keys[:n] {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("trim change log: %w", err)
+		}
+		keys = keys[n:]
+	}
 	return nil
 }
 
