@@ -40,7 +40,19 @@ type Options struct {
 	// PollInterval is how often the indexer looks at the change log when
 	// no commit has woken it; zero means 5 s. Commits wake it at once.
 	PollInterval time.Duration
+	// ApplyInterval is the least time between two passes over the log
+	// while commits keep waking the indexer (a sync or import writing
+	// batch after batch); zero means DefaultApplyInterval, negative none.
+	// A change after a quiet spell is applied at once.
+	ApplyInterval time.Duration
 }
+
+// DefaultApplyInterval spaces out log passes during bursts of commits. A
+// sync commits a few hundred messages at a time; applying each commit on
+// its own costs Bleve a segment, a persist and merges per commit, and the
+// indexer then competes with the sync for the CPU. Gathering a second's
+// worth of commits into one batch costs a fraction of that.
+const DefaultApplyInterval = time.Second
 
 // Index is the search index of one data directory.
 type Index struct {
@@ -52,6 +64,7 @@ type Index struct {
 	loc       *time.Location
 	batchSize int
 	poll      time.Duration
+	interval  time.Duration
 
 	mu   sync.RWMutex // guards bidx, which a rebuild replaces
 	bidx bleve.Index
@@ -98,7 +111,7 @@ func Open(dir string, st *store.Store, opts Options) (*Index, error) {
 	}
 	x := &Index{
 		dir: dir, st: st, bus: opts.Bus, log: log, im: im,
-		loc: opts.Location, batchSize: opts.BatchSize, poll: opts.PollInterval,
+		loc: opts.Location, batchSize: opts.BatchSize, poll: opts.PollInterval, interval: opts.ApplyInterval,
 		loaders:    map[Kind]Loader{},
 		rebuildReq: make(chan struct{}, 1),
 		wake:       make(chan struct{}, 1),
@@ -111,6 +124,9 @@ func Open(dir string, st *store.Store, opts Options) (*Index, error) {
 	}
 	if x.poll <= 0 {
 		x.poll = 5 * time.Second
+	}
+	if x.interval == 0 {
+		x.interval = DefaultApplyInterval
 	}
 	if err := x.open(); err != nil {
 		return nil, err
@@ -218,6 +234,7 @@ func (x *Index) run(ctx context.Context) {
 	backoff := time.Duration(0)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var lastPass time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,9 +244,18 @@ func (x *Index) run(ctx context.Context) {
 				x.log.Error("search index rebuild failed", "err", err)
 			}
 		case <-x.wake:
+			if wait := x.interval - time.Since(lastPass); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
 		case <-timer.C:
 		}
-		if err := x.Sync(ctx); err != nil {
+		err := x.Sync(ctx)
+		lastPass = time.Now()
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
