@@ -30,7 +30,9 @@
 //
 // A missing, unreadable or outdated index (mapping version changed, or a
 // rebuild that did not finish) is rebuilt from the loaders in the
-// background, with "search.reindex" progress events on the bus.
+// background, with "search.reindex" progress events on the bus. When it
+// completes, the log entries visible in the snapshot it loaded from are
+// deleted: the rebuilt index already holds what they describe.
 //
 // # Key layout (first key part "search")
 //
@@ -77,8 +79,12 @@ type MessageDoc struct {
 	ID       string
 	ThreadID string
 	Account  string
-	Folder   string
-	Subject  string
+	// Folder is where the message is shown and counted in facets; Folders
+	// are every other name in: should match (other folders holding the
+	// same message, folder roles such as "sent").
+	Folder  string
+	Folders []string
+	Subject string
 	// Body is the message text: the text/plain part, or the text of the
 	// text/html part when there is no plain one.
 	Body            string
