@@ -61,7 +61,9 @@ smoke:
 	.ci/desktop-smoke $(BIN)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 90m ./...
+	@[ -x $(BIN) ] || $(MAKE) build
+	cd frontend && THREADLINE_BIN=$(CURDIR)/$(BIN) npm run bench:board
 
 eval-capture:
 	./scripts/eval-capture.sh
