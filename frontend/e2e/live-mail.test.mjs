@@ -196,7 +196,8 @@ describe('live mail: Dovecot → sync → lead capture → Inbox and Board', { s
   const pageErrors = [];
   const shots = ensureScreenshotDir();
   const shot = (/** @type {string} */ name) => page.screenshot({ path: join(shots, `${name}.png`) });
-  const api = (/** @type {string} */ method, /** @type {string} */ path, /** @type {unknown} */ body) => call(server, method, path, body);
+  /** @type {(method: string, path: string, body?: unknown) => Promise<any>} */
+  const api = (method, path, body) => call(server, method, path, body);
 
   /** @param {string} hash */
   async function open(hash) {

@@ -3,6 +3,7 @@ import {
   captureLine,
   categoryLabel,
   effectSign,
+  framedHTML,
   ownAddresses,
   scorePercent,
   toSignal,
@@ -114,5 +115,14 @@ describe('signals', () => {
     expect(captureLine({ state: 'running', pending: 1, processed: 0, signals: 0 })).toBe('Scanning 1 new message…');
     expect(captureLine({ state: 'idle', pending: 0, processed: 5, signals: 1 })).toBe('');
     expect(captureLine({ state: 'idle', pending: 0, processed: 5, signals: 1, last_error: 'disk full' })).toContain('disk full');
+  });
+});
+
+describe('framedHTML', () => {
+  it('puts the app font before the message and keeps the message as is', () => {
+    const doc = framedHTML('<p>Hi <b>there</b></p>');
+    expect(doc.startsWith('<!doctype html>')).toBe(true);
+    expect(doc).toContain('font:14px');
+    expect(doc.endsWith('<p>Hi <b>there</b></p>')).toBe(true);
   });
 });

@@ -149,3 +149,16 @@ export function captureLine(c: CaptureStatus | null): string {
   if (c.last_error) return 'Lead capture paused: ' + c.last_error;
   return '';
 }
+
+/**
+ * A sanitized message body as an iframe document: the app's font and a
+ * width limit for images, since the frame inherits nothing from the page.
+ * The body's own styles still win.
+ */
+export function framedHTML(html: string): string {
+  return (
+    '<!doctype html><meta charset="utf-8"><style>body{font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;' +
+    'color:#1f2328;margin:4px 8px;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style>' +
+    html
+  );
+}
