@@ -324,6 +324,17 @@ describe('live mail: Dovecot → sync → lead capture → Inbox and Board', { s
       async () => ({ signals: await signalsNow(), capture: await api('GET', '/api/capture/status') }),
     );
     assert.ok(!sigs.some((x) => x.subject === newsletter.subject), 'the newsletter is no signal');
+    const lead = sigs.find((x) => x.subject === inquiry.subject);
+    assert.deepEqual(lead.prospect, { name: 'Dana Reyes', addr: 'dana@brightfield.test' });
+    assert.ok(lead.reasons.every((/** @type {any} */ r) => typeof r.text === 'string' && typeof r.effect === 'number'));
+    const capture = await eventually(
+      async () => {
+        const c = await api('GET', '/api/capture/status');
+        return c.pending === 0 && c.processed >= 2 ? c : null;
+      },
+      'lead capture to have scored both messages',
+    );
+    assert.ok(capture.signals >= 1);
     const sales = (await api('GET', '/api/pipelines')).items.find((/** @type {any} */ p) => p.name === 'Sales');
     assert.ok(sales, 'the default Sales pipeline exists');
     // A second pipeline, so the picker has a real choice to make.

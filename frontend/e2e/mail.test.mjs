@@ -1,10 +1,11 @@
-// The Inbox, the Messages tab and the Signals column against the mail and
-// lead-capture API (GET /api/threads, /api/threads/{id}, /api/accounts,
-// /api/signals), in the shapes the mail branch serves. Those GET endpoints
-// are not part of this build yet, so the browser answers them from fixtures
-// below; every write (upsert with thread_id, link, dismiss) goes to the real
-// backend and is checked there. Once mail and capture are merged, drop the
-// stubs and seed mail through Dovecot instead.
+// The Inbox, the Messages tab and the Signals column against fixtures in
+// the shapes the mail and lead-capture API serve (GET /api/threads,
+// /api/threads/{id}, /api/accounts, /api/signals), answered in the browser
+// so the conversations can have a history real sync cannot fake quickly
+// (days apart, several replies). Writes go to the real backend and are
+// checked there; a convert, whose thread exists only here, is turned into
+// the upsert the capture service would make. live-mail.test.mjs covers the
+// same screens with nothing stubbed (Dovecot, sync, lead capture).
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
