@@ -312,6 +312,17 @@ describe('live mail: Dovecot → sync → lead capture → Inbox and Board', { s
     await frame.contentFrame().getByText('We would also love a demo').waitFor(WAIT);
     await page.mouse.move(0, 0);
     await shot('inbox-live');
+
+    // New mail shows up in the open Inbox without a reload; the open thread stays.
+    await lmtpDeliver(
+      lmtpPort,
+      'sam@friends.test',
+      USER,
+      message({ from: 'Sam Friend <sam@friends.test>', subject: 'Lunch on Friday?', body: 'Are we still on for lunch on Friday at noon?' }),
+    );
+    await api('POST', '/api/sync/now', {});
+    await list.getByRole('button', { name: /Lunch on Friday\?/ }).waitFor({ timeout: 20_000 });
+    await view.getByRole('heading', { name: inquiry.subject }).waitFor(WAIT);
   });
 
   test('the Board: the inquiry is a signal with reasons, the newsletter is not; convert and dismiss', async () => {
