@@ -1,10 +1,11 @@
-// The Inbox, the Messages tab and the Signals column against the mail and
-// lead-capture API (GET /api/threads, /api/threads/{id}, /api/accounts,
-// /api/signals), in the shapes the mail branch serves. Those GET endpoints
-// are not part of this build yet, so the browser answers them from fixtures
-// below; every write (upsert with thread_id, link, dismiss) goes to the real
-// backend and is checked there. Once mail and capture are merged, drop the
-// stubs and seed mail through Dovecot instead.
+// The Inbox, the Messages tab and the Signals column against fixtures in
+// the shapes the mail and lead-capture API serve (GET /api/threads,
+// /api/threads/{id}, /api/accounts, /api/signals), answered in the browser
+// so the conversations can have a history real sync cannot fake quickly
+// (days apart, several replies). Writes go to the real backend and are
+// checked there; a convert, whose thread exists only here, is turned into
+// the upsert the capture service would make. live-mail.test.mjs covers the
+// same screens with nothing stubbed (Dovecot, sync, lead capture).
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -76,19 +77,31 @@ function fixtures(known) {
       thread_id: 't-200',
       subject: 'Quote for your Pro plan?',
       from: { name: 'Sam Hill', addr: 'sam@hill.test' },
-      score: 82,
-      category: 'inquiry',
-      reasons: ['asks for a quote', 'company domain'],
+      prospect: { name: 'Sam Hill', addr: 'sam@hill.test' },
+      score: 0.82,
+      label: 'lead',
+      category: 'hot_lead',
+      reasons: [
+        { text: 'quote', effect: 1.4 },
+        { text: 'pro plan', effect: 0.6 },
+      ],
       received_at: at(0, 8, 30),
+      message_count: 1,
     },
     {
       thread_id: 't-201',
       subject: 'Partnership opportunity',
       from: { name: 'Promo Bot', addr: 'promo@bulk.test' },
-      score: 41,
-      category: 'marketing',
-      reasons: ['newsletter-like'],
+      prospect: { name: 'Promo Bot', addr: 'promo@bulk.test' },
+      score: 0.41,
+      label: 'lead',
+      category: 'vendor_pitch',
+      reasons: [
+        { text: 'partnership', effect: 0.5 },
+        { text: 'unsubscribe', effect: -0.9 },
+      ],
       received_at: at(1, 7, 0),
+      message_count: 1,
     },
   ];
   return { threads, details, signals };
@@ -164,6 +177,26 @@ describe('inbox and signals (mail API stubbed in the browser)', { skip: missing 
         if (path === '/api/leads/upsert') {
           handled.add(JSON.parse(request.postData() ?? '{}').thread_id);
           return route.continue();
+        }
+        // The threads above exist only in this browser, so the stub turns
+        // a convert into what the capture service does: an upsert of the
+        // prospect with the thread attached.
+        const convert = /^\/api\/signals\/([^/]+)\/convert$/.exec(path);
+        if (convert && request.method() === 'POST') {
+          const thread = decodeURIComponent(convert[1] ?? '');
+          const sig = fx.signals.find((x) => x.thread_id === thread);
+          if (!sig) return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no signal"}}' });
+          const body = JSON.parse(request.postData() ?? '{}');
+          const r = await call(server, 'POST', '/api/leads/upsert', {
+            email: sig.prospect.addr,
+            name: sig.prospect.name,
+            pipeline_id: body.pipeline_id,
+            stage_id: body.stage_id,
+            thread_id: thread,
+            source: 'signal',
+          });
+          handled.add(thread);
+          return route.fulfill({ status: r.created ? 201 : 200, contentType: 'application/json', body: JSON.stringify(r.lead) });
         }
         if (path.endsWith('/dismiss')) handled.add(decodeURIComponent(path.split('/')[3] ?? ''));
         if (request.method() !== 'GET' || path.endsWith('/dismiss') || path === '/api/signals/dismissed') return route.continue();

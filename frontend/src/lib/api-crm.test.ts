@@ -62,7 +62,46 @@ describe('CRM client', () => {
   it('unwraps list envelopes', async () => {
     const { api } = client([json({ items: [{ id: 't', name: 'vip' }] }), json({ signals: [{ thread_id: 'x' }] })]);
     await expect(api.tags()).resolves.toEqual([{ id: 't', name: 'vip' }]);
-    await expect(api.signals()).resolves.toEqual([{ thread_id: 'x' }]);
+    await expect(api.signals()).resolves.toMatchObject([{ thread_id: 'x', reasons: [] }]);
+  });
+
+  it('lists signals for a pipeline, converts through lead capture and reads its status', async () => {
+    const { api, calls } = client([
+      json({
+        signals: [
+          {
+            thread_id: 't1',
+            subject: 'Pricing',
+            from: { name: 'Ann', addr: 'ann@x.test' },
+            prospect: { name: 'Ann', addr: 'ann@x.test' },
+            score: 0.87,
+            label: 'lead',
+            category: 'hot_lead',
+            reasons: [{ text: 'pricing', effect: 1.2 }, { text: 'unsubscribe', effect: -0.4 }],
+            received_at: '2026-11-20T10:00:00Z',
+            message_count: 1,
+          },
+        ],
+      }),
+      json({ id: 'l1', pipeline_id: 'p1', stage_id: 's2', email: 'ann@x.test' }, 201),
+      json({ state: 'running', pending: 12, processed: 40, signals: 3 }),
+      json({ error: { code: 'not_found', message: 'no such route' } }, 404),
+    ]);
+    const list = await api.signals('p1');
+    expect(list![0]!.reasons).toEqual([
+      { text: 'pricing', effect: 1.2 },
+      { text: 'unsubscribe', effect: -0.4 },
+    ]);
+    const lead = await api.convertSignal('t1', { pipeline_id: 'p1', stage_id: 's2' });
+    expect(lead.id).toBe('l1');
+    await expect(api.captureStatus()).resolves.toEqual({ state: 'running', pending: 12, processed: 40, signals: 3 });
+    await expect(api.captureStatus()).resolves.toBeNull();
+    expect(calls.map((c) => [c.init.method, c.url, c.init.body ?? null])).toEqual([
+      ['GET', '/api/signals?pipeline=p1', null],
+      ['POST', '/api/signals/t1/convert', JSON.stringify({ pipeline_id: 'p1', stage_id: 's2' })],
+      ['GET', '/api/capture/status', null],
+      ['GET', '/api/capture/status', null],
+    ]);
   });
 });
 

@@ -63,6 +63,7 @@ import type {
   Pipeline,
   PipelineSettings,
   Signal,
+  CaptureStatus,
   Stage,
   StageInput,
   Tag,
@@ -73,7 +74,7 @@ import type {
   UpsertInput,
 } from './types';
 
-import { toThreadDetail, toThreadSummary } from './mail';
+import { toCaptureStatus, toSignal, toThreadDetail, toThreadSummary } from './mail';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -315,9 +316,19 @@ export function createApiClient(options: ApiClientOptions = {}) {
       optional(request<unknown>('GET', `/api/threads/${enc(id)}`)).then((r): ThreadDetail | null =>
         r === null ? null : toThreadDetail(r),
       ),
-    signals: () =>
-      optional(request<{ signals: Signal[] }>('GET', '/api/signals')).then((r) => (r === null ? null : (r.signals ?? []))),
-    dismissSignal: (threadId: string) => request<unknown>('POST', `/api/signals/${enc(threadId)}/dismiss`),
+    signals: (pipelineId = '', signal?: AbortSignal) =>
+      optional(request<{ signals?: unknown[] }>('GET', '/api/signals' + queryString({ pipeline: pipelineId }), { signal })).then(
+        (r): Signal[] | null => (r === null ? null : (r.signals ?? []).map(toSignal)),
+      ),
+    /** Makes the thread's prospect a lead (201 new, 200 already one) and teaches lead capture. */
+    convertSignal: (threadId: string, body: { pipeline_id: string; stage_id?: string }) =>
+      request<Lead>('POST', `/api/signals/${enc(threadId)}/convert`, { body }),
+    dismissSignal: (threadId: string) =>
+      request<{ thread_id: string; dismissed_at: string }>('POST', `/api/signals/${enc(threadId)}/dismiss`),
+    captureStatus: (signal?: AbortSignal) =>
+      optional(request<unknown>('GET', '/api/capture/status', { signal })).then((r): CaptureStatus | null =>
+        r === null ? null : toCaptureStatus(r),
+      ),
   };
 }
 

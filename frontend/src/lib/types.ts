@@ -367,14 +367,39 @@ export interface Account {
   [key: string]: unknown;
 }
 
+/** One word or phrase that moved a signal's score, and by how much (+ toward lead). */
+export interface SignalReason {
+  text: string;
+  effect: number;
+}
+
+export type SignalCategory = 'hot_lead' | 'customer' | 'vendor_pitch' | 'newsletter' | 'notification' | 'personal' | string;
+
+/** A thread lead capture thinks is a lead (GET /api/signals). */
 export interface Signal {
   thread_id: string;
   subject: string;
   from: Person;
+  /** Who becomes the lead: the sender, or the visitor of a contact form. */
+  prospect: Person;
+  /** 0..1, how sure the model is that this is a lead. */
   score: number;
-  category: string;
-  reasons: string[];
+  label: 'lead' | 'not_lead' | string;
+  category: SignalCategory;
+  reasons: SignalReason[];
   received_at: string;
+  message_count: number;
+}
+
+/** GET /api/capture/status: the lead-capture job. */
+export interface CaptureStatus {
+  state: string;
+  pending: number;
+  processed: number;
+  signals: number;
+  last_error?: string;
+  last_error_at?: string;
+  last_run_at?: string;
 }
 
 export interface ThreadQuery {
