@@ -1262,8 +1262,13 @@ func (s *Service) RecordMail(ctx context.Context, leadID string, m Mail) (*Lead,
 				return false, err
 			}
 		}
-		if l.LastActivityAt == nil || !at.Before(*l.LastActivityAt) {
-			l.LastActivityAt = &at
+		// Date headers have one-second resolution, while mail sent from
+		// here carries the exact send time: mail recorded later within
+		// the same second as the last activity is the newer message.
+		if l.LastActivityAt == nil || !at.Truncate(time.Second).Before(l.LastActivityAt.Truncate(time.Second)) {
+			if l.LastActivityAt == nil || at.After(*l.LastActivityAt) {
+				l.LastActivityAt = &at
+			}
 			l.LastMessageDirection = m.Direction
 		}
 		typ := ActEmailReceived
