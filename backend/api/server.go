@@ -12,6 +12,8 @@ import (
 	"threadline/backend/crm"
 	"threadline/backend/events"
 	"threadline/backend/outbox"
+	"threadline/backend/mail"
+	"threadline/backend/search"
 	"threadline/backend/store"
 	"threadline/backend/suggest"
 	"threadline/backend/templates"
@@ -34,6 +36,11 @@ type Config struct {
 	// /api/suggest-reply take a thread id instead of the messages.
 	Suggest            *suggest.Service
 	ThreadSuggestInput ThreadSuggestInput
+	// Mail serves accounts, sync and threads; nil leaves those endpoints
+	// answering 503.
+	Mail *mail.Service
+	// Search is the search index; nil answers /api/search with 503.
+	Search *search.Index
 }
 
 // Server routes /api/ requests to handlers.
@@ -62,6 +69,9 @@ func New(cfg Config) *Server {
 	}
 	s.routesOutbox()
 	s.routesTemplates()
+	s.routesAccounts()
+	s.routesThreads()
+	s.routesSearch()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})

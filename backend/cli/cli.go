@@ -37,7 +37,9 @@ type command struct {
 
 var commands = map[string]command{
 	"classify": {"score mail files with the on-device lead model", runClassify},
+	"import":   {"import an mbox file (Google Takeout) or a Maildir", runImport},
 	"serve":    {"serve the app and its API on loopback for a browser or scripts", runServe},
+	"sync":     {"sync mail accounts once (--account A), or check the store against the server (--verify)", runSync},
 	"version":  {"print the version", runVersion},
 }
 

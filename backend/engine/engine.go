@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -15,8 +16,10 @@ import (
 	"threadline/backend/capture/layerstore"
 	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/mail"
 	"threadline/backend/outbox"
 	"threadline/backend/reminders"
+	"threadline/backend/search"
 	"threadline/backend/store"
 	"threadline/backend/suggest"
 	"threadline/backend/templates"
@@ -24,10 +27,12 @@ import (
 
 // Engine is a running backend.
 type Engine struct {
-	Store *store.Store
-	Bus   *events.Bus
-	CRM   *crm.Service
-	API   *api.Server
+	Store  *store.Store
+	Bus    *events.Bus
+	CRM    *crm.Service
+	Mail   *mail.Service
+	Search *search.Index
+	API    *api.Server
 	// Capture scores inbound mail for lead signals, with the owner's
 	// learned layer applied; Learner records convert/dismiss corrections.
 	Capture   *capture.Classifier
@@ -67,6 +72,17 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
+	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	if err := e.Mail.Start(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if e.Search, err = OpenSearch(st, bus, log); err != nil {
+		e.Mail.Stop()
+		st.Close()
+		return nil, err
+	}
+	e.Search.Start()
 	e.Outbox = outbox.New(st, bus)
 	e.Templates = templates.New(st)
 	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
@@ -78,7 +94,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		st.Close()
 		return nil, fmt.Errorf("start the outbox: %w", err)
 	}
-	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM,
+	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM, Mail: e.Mail, Search: e.Search,
 		Outbox: &outbox.Service{Outbox: e.Outbox}, Templates: e.Templates, Suggest: e.Suggest})
 	ctx, stop := context.WithCancel(context.Background())
 	e.stop = stop
@@ -115,10 +131,27 @@ func (e *Engine) Close() error {
 		e.Reminders.Stop()
 	}
 	e.API.Close()
+	e.Mail.Stop()
+	if err := e.Search.Close(); err != nil {
+		e.log.Warn("search index did not close cleanly; it is checked at the next start", "err", err)
+	}
 	e.Bus.Close()
 	err := e.Store.Close()
 	if err == nil {
 		e.log.Info("store closed cleanly")
 	}
 	return err
+}
+
+// OpenSearch opens the search index of st's data directory and registers
+// the loaders of every package that owns searchable records. The engine
+// starts it; the search and reindex commands drive it directly.
+func OpenSearch(st *store.Store, bus *events.Bus, log *slog.Logger) (*search.Index, error) {
+	idx, err := search.Open(filepath.Join(st.Dir(), "search"), st, search.Options{Bus: bus, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	// Packages with searchable records register their search.Loader here:
+	// idx.Register(search.KindMail, …) and idx.Register(search.KindLead, …).
+	return idx, nil
 }

@@ -1,0 +1,333 @@
+package search_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"threadline/backend/api"
+	"threadline/backend/search"
+	"threadline/backend/search/internal/corpus"
+	"threadline/backend/search/searchtest"
+	"threadline/backend/store"
+)
+
+// The search benchmark: the SpamAssassin corpus replicated (with rewritten
+// Message-IDs) to 30k messages, and to 300k with THREADLINE_BENCH_LARGE=1,
+// indexed by us, notmuch and mu from the same messages; then the same
+// queries asked of each. It prints a table and reports our figures as
+// benchmark metrics. Our build starts from messages already parsed into the
+// store (the mail sync's job); notmuch and mu parse the files themselves.
+// Their query latency is that of their command line, process start
+// included, which is how a program without their C library would use them.
+
+type benchQuery struct{ ours, notmuch, mu string }
+
+var benchQueries = []benchQuery{
+	{"linux", "Linux", "linux"},
+	{"money", "Money", "money"},
+	{"spamassassin", "Spamassassin", "spamassassin"},
+	{`"click here"`, `"click here"`, `"click here"`},
+	{`"mailing list"`, `"mailing list"`, `"mailing list"`},
+	{"from:perl.org", "from:perl.org", "from:perl.org"},
+	{"from:pudge@perl.org", "from:pudge@perl.org", "from:pudge@perl.org"},
+	{"to:exmh-workers", "to:exmh-workers", "to:exmh-workers"},
+	{"subject:razor", "subject:Razor", "subject:razor"},
+	{"after:2002-08-01 before:2002-09-01", "date:2002-08-01..2002-08-31", "date:2002-08-01..2002-08-31"},
+	{"linux -windows", "Linux AND NOT Windows", "linux AND NOT windows"},
+	{"(perl OR python) linux", "(Perl OR Python) AND Linux", "(perl OR python) AND linux"},
+	{"money OR mortgage", "Money OR Mortgage", "money OR mortgage"},
+	{"unsub*", "unsub*", "unsub*"},
+}
+
+type benchSize struct {
+	name string
+	n    int
+}
+
+func benchSizes() []benchSize {
+	s := []benchSize{{"30k", 30000}}
+	if os.Getenv("THREADLINE_BENCH_LARGE") == "1" {
+		s = append(s, benchSize{"300k", 300000})
+	}
+	return s
+}
+
+type latency struct{ p50, p99 time.Duration }
+
+func percentiles(ds []time.Duration) latency {
+	if len(ds) == 0 {
+		return latency{}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return latency{ds[len(ds)*50/100], ds[min(len(ds)-1, len(ds)*99/100)]}
+}
+
+type benchRow struct {
+	system         string
+	build          time.Duration
+	size           int64
+	byScore, byDay latency
+	note           string
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+func BenchmarkSearch(b *testing.B) {
+	msgs := loadCorpus(b)
+	for _, sz := range benchSizes() {
+		root, err := os.MkdirTemp("", "threadline-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchSizeRun(b, sz, msgs, root)
+		os.RemoveAll(root)
+	}
+}
+
+func benchSizeRun(b *testing.B, sz benchSize, msgs []corpus.Message, root string) {
+	copies := (sz.n + len(msgs) - 1) / len(msgs)
+	var docs []search.Doc
+	var rawSize int64
+	for c := 0; c < copies && len(docs) < sz.n; c++ {
+		for _, m := range msgs {
+			if len(docs) == sz.n {
+				break
+			}
+			d := *m.Doc
+			d.ID = fmt.Sprintf("c%d.%s", c, m.Doc.ID)
+			d.ThreadID = uniqueID(c, m)
+			docs = append(docs, &d)
+			rawSize += int64(len(m.Raw))
+		}
+	}
+
+	// Ours: the messages go into the store with their change-log entries,
+	// as the mail sync writes them; the build is the indexer catching up.
+	st, err := store.Open(filepath.Join(root, "data"), store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	idxDir := filepath.Join(root, "data", "search")
+	idx, err := search.Open(idxDir, st, search.Options{Location: time.UTC})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer idx.Close()
+	idx.Register(search.KindMail, searchtest.Messages)
+	if err := idx.Rebuild(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	putDocs(b, st, docs)
+	start := time.Now()
+	if err := idx.Sync(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	ours := benchRow{system: "threadline (API)", build: time.Since(start)}
+	ours.size = dirSize(idxDir)
+	srv := api.New(api.Config{Store: st, Search: idx})
+	defer srv.Close()
+	call := func(q, sortBy string) time.Duration {
+		v := url.Values{"q": {q}, "limit": {"20"}, "sort": {sortBy}}
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/api/search?"+v.Encode(), nil)
+		t0 := time.Now()
+		srv.ServeHTTP(rec, req)
+		d := time.Since(t0)
+		if rec.Code != 200 {
+			b.Fatalf("%s: %d %s", q, rec.Code, rec.Body)
+		}
+		return d
+	}
+	const reps = 30
+	var all, allDate []time.Duration
+	perQuery := map[string][2]latency{}
+	cpu0 := cpuTime()
+	for _, q := range benchQueries {
+		call(q.ours, "relevance") // warm
+		var ds, dd []time.Duration
+		for i := 0; i < reps; i++ {
+			ds = append(ds, call(q.ours, "relevance"))
+			dd = append(dd, call(q.ours, "date"))
+		}
+		all = append(all, ds...)
+		allDate = append(allDate, dd...)
+		perQuery[q.ours] = [2]latency{percentiles(ds), percentiles(dd)}
+	}
+	// CPU time per query: the machine may be busy with other work, which
+	// stretches wall-clock latency but not the work a query does.
+	cpuPerQuery := (cpuTime() - cpu0) / time.Duration(len(all)+len(allDate)+len(benchQueries))
+	ours.byScore, ours.byDay = percentiles(all), percentiles(allDate)
+	ours.note = fmt.Sprintf("CPU %.2f ms/query (mean, both orders)", ms(cpuPerQuery))
+	rows := []benchRow{ours}
+
+	b.Run(sz.name, func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			for _, q := range benchQueries {
+				call(q.ours, "relevance")
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(benchQueries))/1000, "ms/query")
+		b.ReportMetric(float64(len(docs))/ours.build.Seconds(), "msgs/s-build")
+		b.ReportMetric(float64(ours.byScore.p50.Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(ours.byScore.p99.Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(ours.size)/float64(rawSize), "index/raw")
+		b.ReportMetric(ms(cpuPerQuery), "cpu-ms/query")
+	})
+
+	// The peers, on the same messages as files.
+	mail := filepath.Join(root, "mail")
+	writeMaildir(b, mail, msgs, copies)
+	if sz.n%len(msgs) != 0 {
+		// Trim the last copy to exactly n messages, as on our side.
+		extra := copies*len(msgs) - sz.n
+		for _, m := range msgs[len(msgs)-extra:] {
+			os.Remove(filepath.Join(mail, m.Doc.Folder, "cur", fmt.Sprintf("c%d.%s:2,S", copies-1, m.Doc.ID)))
+		}
+	}
+	if _, err := exec.LookPath("notmuch"); err == nil {
+		rows = append(rows, benchNotmuch(b, mail, root))
+	} else {
+		rows = append(rows, benchRow{system: "notmuch", note: "not installed"})
+	}
+	if _, err := exec.LookPath("mu"); err == nil {
+		rows = append(rows, benchMu(b, mail, root))
+	} else {
+		rows = append(rows, benchRow{system: "mu", note: "not installed"})
+	}
+
+	w := os.Stdout
+	fmt.Fprintf(w, "\nSearch benchmark, %d messages (%.1f MB of raw mail), %d queries x %d runs; latency of one page of 20 hits\n",
+		len(docs), float64(rawSize)/1e6, len(benchQueries), reps)
+	fmt.Fprintf(w, "%-18s %10s %10s %12s %9s %9s %9s %9s  %s\n", "system", "build", "msgs/s", "index MB", "p50 ms", "p99 ms", "p50 date", "p99 date", "")
+	for _, r := range rows {
+		if r.note == "not installed" {
+			fmt.Fprintf(w, "%-18s %s\n", r.system, r.note)
+			continue
+		}
+		fmt.Fprintf(w, "%-18s %9.1fs %10.0f %7.1f (%2.0f%%) %9.2f %9.2f %9.2f %9.2f  %s\n", r.system, r.build.Seconds(),
+			float64(len(docs))/r.build.Seconds(), float64(r.size)/1e6, 100*float64(r.size)/float64(rawSize),
+			ms(r.byScore.p50), ms(r.byScore.p99), ms(r.byDay.p50), ms(r.byDay.p99), r.note)
+	}
+	fmt.Fprintf(w, "\nthreadline per query (%d messages):\n%-40s %8s %9s %9s %9s %9s\n", len(docs), "query", "hits", "p50 ms", "p99 ms", "p50 date", "p99 date")
+	for _, q := range benchQueries {
+		res, err := idx.Search(context.Background(), search.Request{Query: q.ours, Limit: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := perQuery[q.ours]
+		fmt.Fprintf(w, "%-40s %8d %9.2f %9.2f %9.2f %9.2f\n", q.ours, res.Total, ms(l[0].p50), ms(l[0].p99), ms(l[1].p50), ms(l[1].p99))
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// peerReps: each peer query is a process; a few runs give stable medians.
+const peerReps = 5
+
+func benchNotmuch(b *testing.B, mail, root string) benchRow {
+	start := time.Now()
+	nm := newNotmuch(b, mail)
+	row := benchRow{system: "notmuch " + toolVersion("notmuch", "--version"), build: time.Since(start)}
+	row.size = dirSize(filepath.Join(mail, ".notmuch"))
+	var ds, dd []time.Duration
+	for _, q := range benchQueries {
+		for i := 0; i < peerReps; i++ {
+			for _, order := range []string{"", "newest-first"} {
+				args := []string{"search", "--output=messages", "--limit=20"}
+				if order != "" {
+					args = append(args, "--sort="+order)
+				} else {
+					args = append(args, "--sort=oldest-first")
+				}
+				t0 := time.Now()
+				if out, err := nm.cmd(append(args, "--", q.notmuch)...).CombinedOutput(); err != nil {
+					b.Fatalf("notmuch %q: %v %s", q.notmuch, err, out)
+				}
+				if order == "" {
+					ds = append(ds, time.Since(t0))
+				} else {
+					dd = append(dd, time.Since(t0))
+				}
+			}
+		}
+	}
+	row.byScore, row.byDay = percentiles(ds), percentiles(dd)
+	row.note = "CLI per query; notmuch has no relevance order (first column: oldest-first)"
+	return row
+}
+
+func benchMu(b *testing.B, mail, root string) benchRow {
+	home := filepath.Join(root, "muhome")
+	run := func(args ...string) ([]byte, error) {
+		return exec.Command("mu", append(args, "--muhome="+home)...).CombinedOutput()
+	}
+	start := time.Now()
+	if out, err := run("init", "--maildir="+mail); err != nil {
+		b.Fatalf("mu init: %v %s", err, out)
+	}
+	if out, err := run("index", "--quiet"); err != nil {
+		b.Fatalf("mu index: %v %s", err, out)
+	}
+	row := benchRow{system: "mu " + toolVersion("mu", "--version"), build: time.Since(start)}
+	row.size = dirSize(filepath.Join(home, "xapian"))
+	var ds, dd []time.Duration
+	for _, q := range benchQueries {
+		for i := 0; i < peerReps; i++ {
+			for _, field := range []string{"", "date"} {
+				args := []string{"find", "--maxnum=20", "--fields=i"}
+				if field != "" {
+					args = append(args, "--sortfield=date", "--reverse")
+				}
+				t0 := time.Now()
+				// mu find exits non-zero when nothing matches; that is an
+				// answer too.
+				run(append(args, q.mu)...)
+				if field == "" {
+					ds = append(ds, time.Since(t0))
+				} else {
+					dd = append(dd, time.Since(t0))
+				}
+			}
+		}
+	}
+	row.byScore, row.byDay = percentiles(ds), percentiles(dd)
+	row.note = "CLI per query; mu has no relevance order (first column: its default)"
+	return row
+}
+
+func toolVersion(bin, flag string) string {
+	out, err := exec.Command(bin, flag).Output()
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(strings.SplitN(string(out), "\n", 2)[0])
+	for _, w := range f {
+		if len(w) > 0 && w[0] >= '0' && w[0] <= '9' {
+			return w
+		}
+	}
+	return ""
+}

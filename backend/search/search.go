@@ -1,0 +1,323 @@
+package search
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"threadline/backend/store"
+)
+
+// Request is one search.
+type Request struct {
+	Query string
+	// Kind limits hits to one kind; "" searches both.
+	Kind Kind
+	// Limit is the page size: 1 to MaxLimit, 0 means 20.
+	Limit int
+	// Cursor continues from a previous Result's NextCursor.
+	Cursor string
+	// Sort is "relevance" (the default) or "date" (newest first).
+	Sort string
+	// Now anchors relative dates (after:7d); zero means time.Now().
+	Now time.Time
+}
+
+// MaxLimit bounds Request.Limit.
+const MaxLimit = 100
+
+// Hit is one matching record. Callers load the record by Kind and ID.
+type Hit struct {
+	Kind     Kind   `json:"kind"`
+	ID       string `json:"id"`
+	ThreadID string `json:"thread_id,omitempty"`
+	// Title is the subject or the lead's name, as plain text; TitleHTML is
+	// the same, HTML-escaped, with matched words in <mark>.
+	Title     string `json:"title"`
+	TitleHTML string `json:"title_html"`
+	// Snippet is HTML: escaped text with matched words in <mark>.
+	Snippet string    `json:"snippet"`
+	Score   float64   `json:"score"`
+	Date    time.Time `json:"date"`
+	// Place is the message's folder or the lead's stage name.
+	Place string `json:"place,omitempty"`
+}
+
+// Counts break down every match of the query, whatever Kind shows. Only
+// the first page (no cursor) has them; later pages leave them out.
+type Counts struct {
+	Kinds   map[Kind]int  `json:"kinds"`
+	Folders []FolderCount `json:"folders"`
+	Stages  []StageCount  `json:"stages"`
+}
+
+// FolderCount is how many messages in one folder match.
+type FolderCount struct {
+	Account string `json:"account"`
+	Folder  string `json:"folder"`
+	Count   int    `json:"count"`
+}
+
+// StageCount is how many leads in one stage match.
+type StageCount struct {
+	Stage string `json:"stage"`
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+// Result is one page of hits.
+type Result struct {
+	// Total is how many records of the requested kind match.
+	Total  int     `json:"total"`
+	Hits   []Hit   `json:"hits"`
+	Counts *Counts `json:"counts,omitempty"`
+	// NextCursor fetches the next page; empty on the last one.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// CursorError is a cursor that this index did not hand out, or that
+// belongs to another sort order.
+type CursorError struct{ Msg string }
+
+func (e *CursorError) Error() string { return "search: bad cursor: " + e.Msg }
+
+// cursor continues a search: an offset for relevance order, the last sort
+// key for date order (stable while new mail arrives).
+type cursor struct {
+	Sort   string   `json:"s"`
+	Offset int      `json:"o,omitempty"`
+	After  []string `json:"a,omitempty"`
+}
+
+func (c cursor) encode() string {
+	raw, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeCursor(s, sortBy string) (cursor, error) {
+	var c cursor
+	if s == "" {
+		return cursor{Sort: sortBy}, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(raw, &c) != nil {
+		return c, &CursorError{"it is not a cursor from a search result"}
+	}
+	if c.Sort != sortBy {
+		return c, &CursorError{fmt.Sprintf("it continues a search sorted by %s, not %s", c.Sort, sortBy)}
+	}
+	if c.Offset < 0 || (sortBy == "date" && len(c.After) != 2) {
+		return c, &CursorError{"it is damaged"}
+	}
+	return c, nil
+}
+
+// Parse parses q with the index's time zone, for callers that want to
+// check a query without running it.
+func (x *Index) Parse(q string, now time.Time) (Expr, error) {
+	return ParseQuery(q, ParseOptions{Now: now, Location: x.loc})
+}
+
+// Search runs one query. A malformed query returns a *QueryError, a bad
+// cursor a *CursorError.
+func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
+	if r.Kind != "" && !r.Kind.valid() {
+		return nil, fmt.Errorf("search: unknown kind %q", r.Kind)
+	}
+	if r.Limit <= 0 {
+		r.Limit = 20
+	}
+	r.Limit = min(r.Limit, MaxLimit)
+	if r.Sort == "" {
+		r.Sort = "relevance"
+	}
+	if r.Sort != "relevance" && r.Sort != "date" {
+		return nil, fmt.Errorf("search: unknown sort %q", r.Sort)
+	}
+	cur, err := decodeCursor(r.Cursor, r.Sort)
+	if err != nil {
+		return nil, err
+	}
+	expr, err := x.Parse(r.Query, r.Now)
+	if err != nil {
+		return nil, err
+	}
+	c := newCompiler(x.im)
+	q := c.compile(expr, false)
+	main := q
+	if r.Kind != "" {
+		kc := newCompiler(x.im)
+		kc.kind = r.Kind
+		main = query.NewConjunctionQuery([]query.Query{kc.compile(expr, false), termQ(fKind, string(r.Kind))})
+	}
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.bidx == nil {
+		return nil, fmt.Errorf("search: the index is closed")
+	}
+
+	res := &Result{Hits: []Hit{}}
+	req := bleve.NewSearchRequestOptions(main, r.Limit+1, cur.Offset, false)
+	req.Fields = []string{fTitle, fThread, fPlace, fDateSort}
+	if r.Sort == "date" {
+		req.SortBy([]string{"-" + fDateSort, "-_id"})
+		// Scores would be computed for every match and then ignored.
+		req.Score = bleve.ScoreNone
+		if cur.After != nil {
+			req.SearchAfter = cur.After
+			req.From = 0
+		}
+	}
+	// Counts read doc values for every match, the biggest part of a
+	// search's cost; they do not change from page to page, so only the
+	// first page has them. They cover every kind, so a search limited to
+	// one kind counts in a second, score-less search without hits.
+	firstPage := r.Cursor == ""
+	if firstPage && r.Kind == "" {
+		req.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
+	}
+	sr, err := x.bidx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	res.Total = int(sr.Total)
+	if firstPage {
+		facets := sr.Facets
+		if r.Kind != "" {
+			creq := bleve.NewSearchRequestOptions(q, 0, 0, false)
+			creq.Score = bleve.ScoreNone
+			creq.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
+			cr, err := x.bidx.SearchInContext(ctx, creq)
+			if err != nil {
+				return nil, fmt.Errorf("search: %w", err)
+			}
+			facets = cr.Facets
+		}
+		res.Counts = countsFrom(facets["f"])
+	}
+
+	hits := sr.Hits
+	if len(hits) > r.Limit {
+		hits = hits[:r.Limit]
+		next := cursor{Sort: r.Sort, Offset: cur.Offset + r.Limit}
+		if r.Sort == "date" {
+			next = cursor{Sort: r.Sort, After: hits[len(hits)-1].Sort}
+		}
+		res.NextCursor = next.encode()
+	}
+	for _, h := range hits {
+		k, id, err := splitBleveID(h.ID)
+		if err != nil {
+			return nil, err
+		}
+		hit := Hit{Kind: k, ID: id, Score: h.Score}
+		hit.Title, _ = h.Fields[fTitle].(string)
+		hit.ThreadID, _ = h.Fields[fThread].(string)
+		hit.Place, _ = h.Fields[fPlace].(string)
+		if ds, _ := h.Fields[fDateSort].(string); ds != "" {
+			hit.Date, _ = time.Parse("2006-01-02T15:04:05Z", ds)
+		}
+		res.Hits = append(res.Hits, hit)
+	}
+	if err := x.snippets(res.Hits, c.marks); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// maxFacetTerms bounds the folders and stages counted; beyond it the
+// per-kind counts would miss the rest, so it is far above what one person
+// has.
+const maxFacetTerms = 1000
+
+func countsFrom(f *bsearch.FacetResult) *Counts {
+	c := &Counts{Kinds: map[Kind]int{KindMail: 0, KindLead: 0}, Folders: []FolderCount{}, Stages: []StageCount{}}
+	if f == nil || f.Terms == nil {
+		return c
+	}
+	for _, t := range f.Terms.Terms() {
+		parts := strings.SplitN(t.Term, facetSep, 3)
+		if len(parts) != 3 {
+			continue
+		}
+		k := Kind(parts[0])
+		c.Kinds[k] += t.Count
+		switch k {
+		case KindMail:
+			c.Folders = append(c.Folders, FolderCount{Account: parts[1], Folder: parts[2], Count: t.Count})
+		case KindLead:
+			if parts[1] != "" || parts[2] != "" {
+				c.Stages = append(c.Stages, StageCount{Stage: parts[1], Name: parts[2], Count: t.Count})
+			}
+		}
+	}
+	sort.SliceStable(c.Folders, func(i, j int) bool { return c.Folders[i].Count > c.Folders[j].Count })
+	sort.SliceStable(c.Stages, func(i, j int) bool { return c.Stages[i].Count > c.Stages[j].Count })
+	return c
+}
+
+// snippetWidth is the snippet length in bytes of source text.
+const snippetWidth = 200
+
+// snippets loads the hits' records and cuts a highlighted snippet from
+// their text. A record that has gone since it was indexed keeps an empty
+// snippet; the index catches up through the change log.
+func (x *Index) snippets(hits []Hit, m *marks) error {
+	byKind := map[Kind][]string{}
+	for _, h := range hits {
+		byKind[h.Kind] = append(byKind[h.Kind], h.ID)
+	}
+	texts := map[string]string{}
+	err := x.st.View(func(txn *store.Txn) error {
+		for k, ids := range byKind {
+			l := x.loaders[k]
+			if l == nil {
+				continue
+			}
+			docs, err := l.Load(txn, ids)
+			if err != nil {
+				return fmt.Errorf("load %s documents: %w", k, err)
+			}
+			for _, d := range docs {
+				texts[bleveID(k, d.DocID())] = snippetText(d, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("search: snippets: %w", err)
+	}
+	for i := range hits {
+		h := &hits[i]
+		h.TitleHTML = highlight(h.Title, m, len(h.Title))
+		h.Snippet = highlight(texts[bleveID(h.Kind, h.ID)], m, snippetWidth)
+	}
+	return nil
+}
+
+// snippetText is the text a snippet is cut from.
+func snippetText(d Doc, m *marks) string {
+	switch d := d.(type) {
+	case *MessageDoc:
+		return d.Body
+	case *LeadDoc:
+		// The first part with a match, else the notes.
+		parts := append(append(append([]string{}, d.Notes...), d.CustomText...), d.Company, d.Email)
+		for _, p := range parts {
+			if p != "" && highlight(p, m, snippetWidth) != highlight(p, nil, snippetWidth) {
+				return p
+			}
+		}
+		return strings.Join(d.Notes, " · ")
+	}
+	return ""
+}

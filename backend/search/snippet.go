@@ -1,0 +1,247 @@
+package search
+
+import (
+	"bytes"
+	"html"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+)
+
+// Snippets are computed from the record's text at query time rather than
+// from Bleve's term vectors: the index then needs no stored bodies, and the
+// text shown is always the record's current text.
+
+// snippetScan bounds how much of a text is searched for matches; beyond it
+// the snippet falls back to the start of the text.
+const snippetScan = 32 << 10
+
+var (
+	snippetTokenizer analysis.Tokenizer = words{unicodetok.NewUnicodeTokenizer()}
+	folder                              = asciifolding.New()
+)
+
+// fold maps a word to the form the text analyzer indexes it in.
+func fold(word []byte) string {
+	return string(bytes.ToLower(folder.Filter(word)))
+}
+
+// highlight returns text, HTML-escaped, with marked words wrapped in
+// <mark>…</mark>, cut to about width characters around the densest run of
+// matches. Whitespace runs become one space.
+func highlight(text string, m *marks, width int) string {
+	hits := findMarks(text, m, width)
+	// Pick the window start: the match that has the most other matches
+	// within width bytes after it, backed up a little for context.
+	from := 0
+	if len(hits) > 0 {
+		best, bestN := 0, 0
+		j := 0
+		for i := range hits {
+			j = max(j, i)
+			for j < len(hits) && hits[j].end-hits[i].start <= width {
+				j++
+			}
+			if j-i > bestN {
+				best, bestN = i, j-i
+			}
+		}
+		from = hits[best].start - width/5
+		// Use the whole width when the text ends soon after the match.
+		from = max(0, min(from, len(text)-width))
+		for from > 0 && !utf8.RuneStart(text[from]) {
+			from--
+		}
+		// Start at a word boundary.
+		if from > 0 {
+			k := strings.IndexFunc(text[from:hits[best].start], unicode.IsSpace)
+			if k >= 0 {
+				from += k + 1
+			} else {
+				from = hits[best].start
+			}
+		}
+	}
+	to := from + width
+	if to >= len(text) {
+		to = len(text)
+	} else {
+		for to > from && !utf8.RuneStart(text[to]) {
+			to--
+		}
+		if k := strings.LastIndexFunc(text[from:to], unicode.IsSpace); k > width/2 {
+			to = from + k
+		}
+	}
+	var b strings.Builder
+	if from > 0 {
+		b.WriteString("… ")
+	}
+	pos := from
+	for _, h := range hits {
+		if h.start < from || h.end > to {
+			continue
+		}
+		writeText(&b, text[pos:h.start])
+		b.WriteString("<mark>")
+		writeText(&b, text[h.start:h.end])
+		b.WriteString("</mark>")
+		pos = h.end
+	}
+	writeText(&b, text[pos:to])
+	if to < len(text) {
+		b.WriteString(" …")
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// writeText writes s HTML-escaped with whitespace runs collapsed.
+func writeText(b *strings.Builder, s string) {
+	space := false
+	start := 0
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			if !space {
+				b.WriteString(html.EscapeString(s[start:i]))
+				b.WriteByte(' ')
+				space = true
+			}
+			start = i + utf8.RuneLen(r)
+			continue
+		}
+		space = false
+	}
+	b.WriteString(html.EscapeString(s[start:]))
+}
+
+type span struct{ start, end int }
+
+// findMarks returns the byte spans of marked words in text. Tokenizing a
+// long body costs more than the search itself, so for ASCII terms it first
+// finds a likely match with a plain substring search and tokenizes only
+// the text around it; it tokenizes the whole (bounded) text only when that
+// finds nothing and the text or the terms are not ASCII, where folding
+// (ü → u) defeats substring search.
+func findMarks(text string, m *marks, width int) []span {
+	if m == nil || len(m.terms)+len(m.prefixes) == 0 {
+		return nil
+	}
+	scan := text
+	if len(scan) > snippetScan {
+		cut := snippetScan
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		scan = text[:cut]
+	}
+	if len(scan) <= 2*width+64 {
+		return tokenMarks(scan, 0, m)
+	}
+	allASCII := isASCII(scan)
+	best := -1
+	for t := range m.terms {
+		allASCII = allASCII && isASCII(t)
+		if p := indexWord(scan, t, false); p >= 0 && (best < 0 || p < best) {
+			best = p
+		}
+	}
+	for _, t := range m.prefixes {
+		allASCII = allASCII && isASCII(t)
+		if p := indexWord(scan, t, true); p >= 0 && (best < 0 || p < best) {
+			best = p
+		}
+	}
+	if best < 0 {
+		if allASCII {
+			return nil
+		}
+		return tokenMarks(scan, 0, m)
+	}
+	from, to := max(0, best-width), min(len(scan), best+2*width)
+	for from > 0 && !utf8.RuneStart(scan[from]) {
+		from--
+	}
+	for to < len(scan) && !utf8.RuneStart(scan[to]) {
+		to++
+	}
+	// Start and end at spaces, so no word is cut in two.
+	if from > 0 {
+		if k := strings.IndexFunc(scan[from:best], unicode.IsSpace); k >= 0 {
+			from += k
+		} else {
+			from = best
+		}
+	}
+	if to < len(scan) {
+		if k := strings.LastIndexFunc(scan[best:to], unicode.IsSpace); k > 0 {
+			to = best + k
+		}
+	}
+	return tokenMarks(scan[from:to], from, m)
+}
+
+func tokenMarks(s string, offset int, m *marks) []span {
+	var hits []span
+	for _, t := range snippetTokenizer.Tokenize([]byte(s)) {
+		if m.match(fold(t.Term)) {
+			hits = append(hits, span{offset + t.Start, offset + t.End})
+		}
+	}
+	return hits
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// indexWord finds the first case-insensitive occurrence of the lower-case
+// ASCII word w in s that stands alone (or starts a word, for a prefix).
+func indexWord(s, w string, prefix bool) int {
+	if w == "" || !isASCII(w) {
+		return -1
+	}
+	first := w[0]
+	for i := 0; i+len(w) <= len(s); i++ {
+		c := s[i]
+		if c|0x20 != first && c != first {
+			continue
+		}
+		if !equalFoldASCII(s[i:i+len(w)], w) {
+			continue
+		}
+		if i > 0 && isWordByte(s[i-1]) {
+			continue
+		}
+		if !prefix && i+len(w) < len(s) && isWordByte(s[i+len(w)]) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+func equalFoldASCII(a, lower string) bool {
+	for i := 0; i < len(lower); i++ {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+}

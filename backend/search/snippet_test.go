@@ -1,0 +1,39 @@
+package search
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHighlight(t *testing.T) {
+	m := &marks{terms: map[string]bool{"invoice": true, "muller": true}, prefixes: []string{"pay"}}
+	long := strings.Repeat("filler words here ", 200)
+	cases := []struct{ text, want string }{
+		{"Your invoice & <receipt>", "Your <mark>invoice</mark> &amp; &lt;receipt&gt;"},
+		{"Invoices are not invoice", "Invoices are not <mark>invoice</mark>"},
+		{"Herr Müller\n\n  pays", "Herr <mark>Müller</mark> <mark>pays</mark>"},
+		{"nothing here", "nothing here"},
+	}
+	for _, c := range cases {
+		got := highlight(c.text, m, 200)
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("highlight(%.40q…)\n got %q\nwant prefix %q", c.text, got, c.want)
+		}
+	}
+	// A long text is cut around the match, at spaces, with ellipses; a
+	// folded match deep in a long text is found too.
+	for _, c := range []struct{ text, mark string }{
+		{long + "the invoice is due " + long, "<mark>invoice</mark>"},
+		{long + "Grüße von Müller " + long, "<mark>Müller</mark>"},
+	} {
+		got := highlight(c.text, m, 200)
+		i := strings.Index(got, c.mark)
+		if !strings.HasPrefix(got, "… filler") && !strings.HasPrefix(got, "… words") && !strings.HasPrefix(got, "… here") ||
+			!strings.HasSuffix(got, " …") || i < 0 || i > 60 || len(got) > 260 {
+			t.Errorf("long text: %q", got)
+		}
+	}
+	if got := highlight(long, m, 200); !strings.HasPrefix(got, "filler words") || !strings.HasSuffix(got, " …") {
+		t.Errorf("no match in a long text: %q; want its start", got)
+	}
+}
