@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"threadline/backend/search"
 	"threadline/backend/store"
 )
 
@@ -83,7 +84,7 @@ func (t *tx) putLead(old, l *Lead) error {
 		return err
 	}
 	t.leads[l.ID] = l
-	return nil
+	return search.RecordChange(t.Txn, search.KindLead, l.ID)
 }
 
 // deleteLead removes the record and its index entries.
@@ -94,5 +95,17 @@ func (t *tx) deleteLead(l *Lead) error {
 		}
 	}
 	t.leads[l.ID] = nil
-	return t.Delete(store.Key("lead", l.ID))
+	if err := t.Delete(store.Key("lead", l.ID)); err != nil {
+		return err
+	}
+	return search.RecordChange(t.Txn, search.KindLead, l.ID)
+}
+
+// reindexPipelineLeads records a search change for every lead of a pipeline
+// whose or whose stages' names changed: the index keeps the names.
+func (t *tx) reindexPipelineLeads(pipelineID string) error {
+	return t.Scan(store.Key("crmidx", "stage", pipelineID, ""), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+		parts := store.SplitKey(k)
+		return search.RecordChange(t.Txn, search.KindLead, parts[len(parts)-1])
+	})
 }

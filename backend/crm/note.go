@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"threadline/backend/search"
 	"threadline/backend/store"
 )
 
@@ -53,6 +54,9 @@ func (s *Service) AddNote(ctx context.Context, leadID string, in NoteInput) (*No
 		if err := t.Set(store.Key("crmidx", "leadnote", l.ID, n.ID), nil); err != nil {
 			return err
 		}
+		if err := search.RecordChange(t.Txn, search.KindLead, l.ID); err != nil {
+			return err
+		}
 		t.publish("note.added", map[string]string{"lead_id": l.ID, "note_id": n.ID})
 		return t.activity(l.ID, Activity{Type: ActNoteAdded, Actor: ActorYou, NoteID: n.ID, Text: body})
 	})
@@ -78,7 +82,10 @@ func (s *Service) UpdateNote(ctx context.Context, id string, in NoteInput) (*Not
 			return nil
 		}
 		n.Body, n.Version, n.UpdatedAt = body, n.Version+1, t.now
-		return t.SetJSON(store.Key("note", n.ID), n)
+		if err := t.SetJSON(store.Key("note", n.ID), n); err != nil {
+			return err
+		}
+		return search.RecordChange(t.Txn, search.KindLead, n.LeadID)
 	})
 	return n, err
 }
@@ -97,6 +104,9 @@ func (s *Service) DeleteNote(ctx context.Context, id string, version *int) error
 			return err
 		}
 		if err := t.Delete(store.Key("crmidx", "leadnote", n.LeadID, id)); err != nil {
+			return err
+		}
+		if err := search.RecordChange(t.Txn, search.KindLead, n.LeadID); err != nil {
 			return err
 		}
 		t.publish("note.deleted", map[string]string{"lead_id": n.LeadID, "note_id": n.ID})

@@ -260,7 +260,31 @@ func (t *tx) putPipeline(old, p *Pipeline) error {
 		p.Version = old.Version + 1
 	}
 	p.UpdatedAt = t.now
-	return t.SetJSON(store.Key("pipeline", p.ID), p)
+	if err := t.SetJSON(store.Key("pipeline", p.ID), p); err != nil {
+		return err
+	}
+	if old != nil && !sameNames(old, p) {
+		return t.reindexPipelineLeads(p.ID)
+	}
+	return nil
+}
+
+// sameNames reports whether a and b name the pipeline and its stages
+// alike; leads' search documents carry those names.
+func sameNames(a, b *Pipeline) bool {
+	if a.Name != b.Name || len(a.Stages) != len(b.Stages) {
+		return false
+	}
+	names := make(map[string]string, len(a.Stages))
+	for _, st := range a.Stages {
+		names[st.ID] = st.Name
+	}
+	for _, st := range b.Stages {
+		if n, ok := names[st.ID]; !ok || n != st.Name {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *tx) pipeline(id string) (*Pipeline, error) {

@@ -151,7 +151,7 @@ func OpenSearch(st *store.Store, bus *events.Bus, log *slog.Logger) (*search.Ind
 	if err != nil {
 		return nil, err
 	}
-	// Packages with searchable records register their search.Loader here:
-	// idx.Register(search.KindMail, …) and idx.Register(search.KindLead, …).
+	idx.Register(search.KindMail, mail.SearchLoader{})
+	idx.Register(search.KindLead, crm.SearchLoader{})
 	return idx, nil
 }

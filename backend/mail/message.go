@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"threadline/backend/search"
 	"threadline/backend/store"
 )
 
@@ -151,7 +152,26 @@ func MessageText(txn *store.Txn, id string) (string, error) {
 // RawMessage returns the message exactly as the server or import gave it.
 func RawMessage(txn *store.Txn, id string) ([]byte, error) { return txn.Get(rawKey(id)) }
 
-func putMessage(txn *store.Txn, m *Message) error { return txn.SetJSON(msgKey(m.ID), m) }
+// putMessage writes a message record. Every write of one goes through here
+// (new mail, flags, locations, thread moves), so this is where the search
+// index learns of it, in the same transaction.
+func putMessage(txn *store.Txn, m *Message) error {
+	if err := txn.SetJSON(msgKey(m.ID), m); err != nil {
+		return err
+	}
+	return search.RecordChange(txn, search.KindMail, m.ID)
+}
+
+// deleteMessage removes a message record, its raw bytes and its text, and
+// tells the search index. The caller takes it out of its thread.
+func deleteMessage(txn *store.Txn, id string) error {
+	for _, k := range [][]byte{msgKey(id), rawKey(id), textKey(id)} {
+		if err := txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	return search.RecordChange(txn, search.KindMail, id)
+}
 
 // normalizeFlags sorts flags and drops \Recent, which is per session.
 func normalizeFlags(flags []string) []string {

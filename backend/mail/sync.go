@@ -718,12 +718,7 @@ func removeLocation(txn *store.Txn, th *threader, l Location) error {
 		if err := th.remove(m); err != nil {
 			return err
 		}
-		for _, k := range [][]byte{msgKey(m.ID), rawKey(m.ID), textKey(m.ID)} {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteMessage(txn, m.ID)
 	}
 	if err := refreshFlags(txn, m); err != nil {
 		return err

@@ -77,8 +77,12 @@ type MessageDoc struct {
 	ID       string
 	ThreadID string
 	Account  string
-	Folder   string
-	Subject  string
+	// Folder is where the message is shown and counted in facets; Folders
+	// are every other name in: should match (other folders holding the
+	// same message, folder roles such as "sent").
+	Folder  string
+	Folders []string
+	Subject string
 	// Body is the message text: the text/plain part, or the text of the
 	// text/html part when there is no plain one.
 	Body            string

@@ -15,7 +15,7 @@ import (
 // mappingVersion changes whenever the mapping or the way documents are
 // turned into fields changes; an index built with another version is
 // rebuilt when it is opened.
-const mappingVersion = "7"
+const mappingVersion = "8"
 
 // Analyzers.
 const (
@@ -207,7 +207,7 @@ func fields(d Doc) map[string]any {
 			fSubject:  d.Subject,
 			fBody:     d.Body,
 			fAccount:  d.Account,
-			fFolder:   d.Folder,
+			fFolder:   nonEmpty(append([]string{d.Folder}, d.Folders...)...),
 			fFacet:    string(KindMail) + facetSep + d.Account + facetSep + d.Folder,
 		}
 		if indexableDate(d.Date) {
