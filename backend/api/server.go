@@ -11,8 +11,9 @@ import (
 	"threadline/backend/buildinfo"
 	"threadline/backend/crm"
 	"threadline/backend/events"
-	"threadline/backend/outbox"
 	"threadline/backend/mail"
+	"threadline/backend/outbox"
+	"threadline/backend/reminders"
 	"threadline/backend/search"
 	"threadline/backend/store"
 	"threadline/backend/suggest"
@@ -41,6 +42,9 @@ type Config struct {
 	Mail *mail.Service
 	// Search is the search index; nil answers /api/search with 503.
 	Search *search.Index
+	// Reminders lists the follow-ups due now for the in-app badge
+	// (GET /api/reminders); nil answers 503.
+	Reminders reminders.DueSource
 }
 
 // Server routes /api/ requests to handlers.
@@ -72,6 +76,7 @@ func New(cfg Config) *Server {
 	s.routesAccounts()
 	s.routesThreads()
 	s.routesSearch()
+	s.routesReminders()
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("no API endpoint %s %s", r.Method, r.URL.Path)
 	})

@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"syscall"
@@ -24,13 +26,35 @@ func (s *served) post(t *testing.T, path, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestServeQueuesOutgoingMail: a message submitted to the running app is
-// queued (no account can send yet), says why it waits, and is still there
-// after a restart.
+// closedPort returns a loopback port nothing listens on: a mail server
+// that is down.
+func closedPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestServeQueuesOutgoingMail: a message submitted to the running app while
+// the account's SMTP server is down is queued, says why it waits, and is
+// still there after a restart.
 func TestServeQueuesOutgoingMail(t *testing.T) {
+	t.Setenv("THREADLINE_SECRETS", "file")
 	dir := t.TempDir()
 	s := startServe(t, dir)
-	code, body := s.post(t, "/api/outbox", `{"account_id":"a1","from":"Sam <sam@example.com>","to":["bob@customer.test"],"subject":"Hello","text":"Hi Bob"}`)
+	code, body := s.post(t, "/api/accounts", fmt.Sprintf(`{"email":"sam@example.com","name":"Sam","password":"pw",`+
+		`"imap":{"host":"127.0.0.1","port":%d,"security":"none"},"smtp":{"host":"127.0.0.1","port":%d,"security":"none"}}`,
+		closedPort(t), closedPort(t)))
+	if code != 201 {
+		t.Fatalf("create account: %d %s", code, body)
+	}
+	var acct struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal([]byte(body), &acct)
+	code, body = s.post(t, "/api/outbox", `{"account_id":"`+acct.ID+`","to":["bob@customer.test"],"subject":"Hello","text":"Hi Bob"}`)
 	if code != 202 {
 		t.Fatalf("submit: %d %s", code, body)
 	}
@@ -61,7 +85,7 @@ func TestServeQueuesOutgoingMail(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if it := list.Items[0]; it.State != "queued" || !strings.Contains(it.LastError, "not set up for sending") {
+	if it := list.Items[0]; it.State != "queued" || !strings.Contains(it.LastError, "refused") {
 		t.Fatalf("item %+v", it)
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)

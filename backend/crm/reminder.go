@@ -2,44 +2,24 @@ package crm
 
 import (
 	"context"
-	"log/slog"
+	"errors"
 	"time"
 
 	"threadline/backend/store"
 )
 
-// RunReminders publishes a "followup.due" event each time an open
-// follow-up's due time passes, checking every interval until ctx ends. Only
-// times that pass while it runs are announced: follow-ups already overdue
-// at start are on the overdue list, not news.
-func (s *Service) RunReminders(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	last := s.clock()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := s.clock()
-		if _, err := s.announceDue(last, now); err != nil {
-			if log != nil {
-				log.Warn("follow-up reminders failed; retrying at the next tick", "err", err)
-			}
-			continue
-		}
-		last = now
-	}
-}
-
-// announceDue publishes followup.due for open follow-ups due in (from, to].
-func (s *Service) announceDue(from, to time.Time) (int, error) {
+// DueFollowUps returns the open follow-ups due at or before now, oldest
+// due first, with the lead's name and address filled in. The reminders
+// scheduler polls it and raises each (follow-up, due time) once; the CRM
+// itself announces nothing, so there is one reminder mechanism.
+func (s *Service) DueFollowUps(ctx context.Context, now time.Time) ([]*FollowUp, error) {
 	var due []*FollowUp
-	after := store.Key("crmidx", "due", nanosKey(from), "\xff")
-	end := nanosKey(to)
+	end := nanosKey(now)
 	err := s.view(func(txn *store.Txn) error {
-		return txn.Scan(store.Key("crmidx", "due", ""), store.ScanOptions{KeysOnly: true, After: after}, func(k, v []byte) error {
+		return txn.Scan(store.Key("crmidx", "due", ""), store.ScanOptions{KeysOnly: true}, func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			parts := store.SplitKey(k)
 			if parts[2] > end {
 				return store.ErrStopScan
@@ -48,6 +28,9 @@ func (s *Service) announceDue(from, to time.Time) (int, error) {
 			if err := getJSON(txn, "followup", parts[3], f); err != nil {
 				return err
 			}
+			if !f.open() {
+				return nil
+			}
 			if sm := s.proj.get(f.LeadID); sm != nil {
 				f.LeadName, f.LeadEmail = sm.Name, sm.Email
 			}
@@ -55,13 +38,38 @@ func (s *Service) announceDue(from, to time.Time) (int, error) {
 			return nil
 		})
 	})
-	if err != nil {
-		return 0, err
+	return due, err
+}
+
+// AfterSend records a message the user sent on every lead linked to its
+// thread (and on leadID, when the composer named one): the timeline entry,
+// the "waiting for reply" state and, when the lead's pipeline asks for it,
+// the no-reply follow-up. It is idempotent by Message-ID, so running it
+// again after a crash changes nothing.
+func (s *Service) AfterSend(ctx context.Context, leadID string, m Mail) error {
+	m.Direction = DirectionOutbound
+	ids := map[string]bool{}
+	var order []string
+	if leadID != "" {
+		ids[leadID] = true
+		order = append(order, leadID)
 	}
-	for _, f := range due {
-		ev := followUpEvent(f)
-		ev["note"], ev["kind"], ev["lead_name"], ev["lead_email"] = f.Note, f.Kind, f.LeadName, f.LeadEmail
-		s.bus.Publish("followup.due", ev)
+	if m.ThreadID != "" {
+		leads, err := s.LeadsByThread(ctx, m.ThreadID)
+		if err != nil {
+			return err
+		}
+		for _, l := range leads {
+			if !ids[l.ID] {
+				ids[l.ID] = true
+				order = append(order, l.ID)
+			}
+		}
 	}
-	return len(due), nil
+	for _, id := range order {
+		if _, err := s.RecordMail(ctx, id, m); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }

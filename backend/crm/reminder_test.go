@@ -9,59 +9,67 @@ import (
 	"threadline/backend/store"
 )
 
-func TestRemindersAnnounceEachDueTimeOnce(t *testing.T) {
+func TestDueFollowUpsListsOpenOnesUpToNow(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(t.TempDir(), store.Options{})
 	must(t, err)
 	defer st.Close()
 	clock := &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	bus := events.NewBus()
-	s, err := New(st, bus, Options{Now: clock.now})
+	s, err := New(st, events.NewBus(), Options{Now: clock.now})
 	must(t, err)
 	l, err := s.CreateLead(ctx, LeadInput{Email: "r@x.io", Name: "Rita"})
 	must(t, err)
 	start := clock.t
-	for _, d := range []time.Duration{-time.Hour, 10 * time.Minute, 20 * time.Minute, 3 * time.Hour} {
-		_, err := s.CreateFollowUp(ctx, FollowUpInput{LeadID: l.ID, DueAt: start.Add(d)})
+	var ids []string
+	for _, d := range []time.Duration{-time.Hour, 0, 10 * time.Minute} {
+		f, err := s.CreateFollowUp(ctx, FollowUpInput{LeadID: l.ID, DueAt: start.Add(d)})
 		must(t, err)
+		ids = append(ids, f.ID)
 	}
-	done, err := s.CreateFollowUp(ctx, FollowUpInput{LeadID: l.ID, DueAt: start.Add(15 * time.Minute)})
+	done, err := s.CreateFollowUp(ctx, FollowUpInput{LeadID: l.ID, DueAt: start.Add(-2 * time.Hour)})
 	must(t, err)
 	_, err = s.CompleteFollowUp(ctx, done.ID, nil)
 	must(t, err)
 
-	sub := bus.Subscribe(16)
-	defer sub.Cancel()
-	if n, err := s.announceDue(start, start.Add(15*time.Minute)); err != nil || n != 1 {
-		t.Fatalf("first window: %d, %v", n, err)
+	due, err := s.DueFollowUps(ctx, start)
+	must(t, err)
+	if len(due) != 2 || due[0].ID != ids[0] || due[1].ID != ids[1] {
+		t.Fatalf("due at start: %+v", due)
 	}
-	if n, _ := s.announceDue(start.Add(15*time.Minute), start.Add(20*time.Minute)); n != 1 {
-		t.Fatalf("second window (due exactly at its end): %d", n)
+	if due[0].LeadName != "Rita" || due[0].LeadEmail != "r@x.io" {
+		t.Fatalf("lead not filled in: %+v", due[0])
 	}
-	if n, _ := s.announceDue(start.Add(20*time.Minute), start.Add(time.Hour)); n != 0 {
-		t.Fatalf("quiet window: %d", n)
+	if due, _ := s.DueFollowUps(ctx, start.Add(time.Hour)); len(due) != 3 {
+		t.Fatalf("an hour later: %d due", len(due))
 	}
-	ev := <-sub.C
-	data := ev.Data.(map[string]any)
-	if ev.Type != "followup.due" || data["lead_name"] != "Rita" || data["lead_id"] != l.ID {
-		t.Fatalf("event %+v", ev)
-	}
+}
 
-	// The loop itself: a due time passing while it runs is announced.
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go s.RunReminders(runCtx, 5*time.Millisecond, nil)
-	time.Sleep(20 * time.Millisecond)
-	for len(sub.C) > 0 {
-		<-sub.C
+func TestAfterSendCreatesOneNoReplyFollowUp(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	must(t, err)
+	defer st.Close()
+	s, err := New(st, events.NewBus(), Options{})
+	must(t, err)
+	p, err := s.CreatePipeline(ctx, PipelineInput{Name: "Sales", Settings: &PipelineSettings{
+		FollowUpAfterSend: FollowUpAfterSend{Enabled: true, Days: 3}}})
+	must(t, err)
+	l, err := s.CreateLead(ctx, LeadInput{Email: "b@x.io", Name: "Bob", PipelineID: p.ID})
+	must(t, err)
+	m := Mail{ThreadID: "t1", MessageID: "m1@x.io", At: time.Now(), Subject: "Hi"}
+	for range 2 {
+		must(t, s.AfterSend(ctx, l.ID, m))
 	}
-	clock.set(start.Add(4 * time.Hour))
-	select {
-	case ev := <-sub.C:
-		if ev.Type != "followup.due" {
-			t.Fatalf("event %s", ev.Type)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("RunReminders announced nothing")
+	// A later call without the lead finds it through the thread link.
+	must(t, s.AfterSend(ctx, "", Mail{ThreadID: "t1", MessageID: "m2@x.io", At: time.Now()}))
+	page, err := s.FollowUps(ctx, FollowUpQuery{LeadID: l.ID})
+	must(t, err)
+	if len(page.Items) != 1 || page.Items[0].Kind != FollowUpNoReply || page.Items[0].ThreadID != "t1" {
+		t.Fatalf("follow-ups %+v", page.Items)
+	}
+	n, err := s.CancelNoReplyFollowUps(ctx, "t1")
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("cancelled %d", n)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"threadline/backend/api"
 	"threadline/backend/capture"
@@ -41,16 +40,15 @@ type Engine struct {
 	Sender    *outbox.Sender
 	Templates *templates.Service
 	Suggest   *suggest.Service
-	Reminders *reminders.Scheduler // nil until StartReminders
+	// Reminders raises due follow-ups (desktop notification and the
+	// reminder.due event), once per follow-up and due time.
+	Reminders *reminders.Scheduler
 	log       *slog.Logger
 
 	// stop ends the background jobs; jobs waits for them.
 	stop context.CancelFunc
 	jobs sync.WaitGroup
 }
-
-// reminderInterval is how often due follow-ups are announced on the bus.
-const reminderInterval = 30 * time.Second
 
 // Open opens the store in dir and starts the services on it.
 func Open(dir string, log *slog.Logger) (*Engine, error) {
@@ -73,6 +71,8 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		return nil, err
 	}
 	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	// Registered before sync starts so that no message slips past it.
+	e.Mail.OnNewMessages(mailToCRM{crm: e.CRM, log: log}.record)
 	if err := e.Mail.Start(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -86,39 +86,32 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.Outbox = outbox.New(st, bus)
 	e.Templates = templates.New(st)
 	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
-	// Until mail accounts exist, the transport has no SMTP settings to use
-	// and the composer no identities: new messages queue and wait.
+	sent := &outbox.IMAPSent{Accounts: e.Mail}
 	e.Sender = &outbox.Sender{Outbox: e.Outbox, Logger: log,
-		Transport: &outbox.SMTPTransport{Accounts: noSMTPAccounts{}}}
+		Transport: &outbox.SMTPTransport{Accounts: e.Mail},
+		Checker:   sent,
+		OnSent: outbox.AfterSend{Threads: e.Mail, FollowUps: sentFollowUps{crm: e.CRM, mail: e.Mail},
+			Sent: sent}.Hook()}
 	if err := e.Sender.Start(context.Background()); err != nil {
+		e.Search.Close()
+		e.Mail.Stop()
 		st.Close()
 		return nil, fmt.Errorf("start the outbox: %w", err)
 	}
+	e.Reminders = &reminders.Scheduler{Store: st, Bus: bus, Source: dueFollowUps{e.CRM},
+		Notifier: desktopNotifier, Logger: log}
+	e.Reminders.Start(context.Background())
 	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM, Mail: e.Mail, Search: e.Search,
-		Outbox: &outbox.Service{Outbox: e.Outbox}, Templates: e.Templates, Suggest: e.Suggest})
+		Outbox: &outbox.Service{Outbox: e.Outbox, Mail: e.Mail}, Templates: e.Templates, Suggest: e.Suggest,
+		ThreadSuggestInput: e.Mail.SuggestInput, Reminders: dueFollowUps{e.CRM}})
 	ctx, stop := context.WithCancel(context.Background())
 	e.stop = stop
 	e.jobs.Add(1)
 	go func() {
 		defer e.jobs.Done()
-		e.CRM.RunReminders(ctx, reminderInterval, log)
+		e.kickOnChanges(ctx)
 	}()
 	return e, nil
-}
-
-// StartReminders raises desktop and in-app reminders for the follow-ups
-// that src reports due. The CRM's follow-up store is the source.
-func (e *Engine) StartReminders(src reminders.DueSource) {
-	e.Reminders = &reminders.Scheduler{Store: e.Store, Bus: e.Bus, Source: src,
-		Notifier: reminders.DesktopNotifier{}, Logger: e.log}
-	e.Reminders.Start(context.Background())
-}
-
-// noSMTPAccounts stands in until mail accounts are wired in.
-type noSMTPAccounts struct{}
-
-func (noSMTPAccounts) SMTPSettings(_ context.Context, id string) (outbox.SMTPSettings, error) {
-	return outbox.SMTPSettings{}, fmt.Errorf("account %s is not set up for sending yet", id)
 }
 
 // Close stops the services, ends event streams and closes the store. It is
@@ -127,9 +120,7 @@ func (e *Engine) Close() error {
 	e.stop()
 	e.jobs.Wait()
 	e.Sender.Stop()
-	if e.Reminders != nil {
-		e.Reminders.Stop()
-	}
+	e.Reminders.Stop()
 	e.API.Close()
 	e.Mail.Stop()
 	if err := e.Search.Close(); err != nil {

@@ -24,6 +24,11 @@
 // LF line ends). The same message in several folders, accounts or imports
 // is therefore one record with several locations.
 //
+// Messages the user sends are recorded by RecordSent as soon as the server
+// accepts them, under the same key, so the copy the sync later fetches
+// from Sent only adds a location. The service also gives the outbox an
+// account's SMTP and IMAP settings and identities (outbox.go).
+//
 // # Atomicity
 //
 // A batch of fetched messages, their raw bytes, text, locations, thread

@@ -3,6 +3,7 @@ package outbox
 import (
 	"bytes"
 	"context"
+	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,7 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	gomail "github.com/emersion/go-message/mail"
 
-	"threadline/backend/outbox/internal/dovecottest"
+	"threadline/backend/internal/dovecottest"
 )
 
 type staticIMAP map[string]IMAPSettings
@@ -24,7 +25,7 @@ func (a staticIMAP) IMAPSettings(_ context.Context, id string) (IMAPSettings, er
 }
 
 func dovecotIMAP(d *dovecottest.Server, selfFiling bool) IMAPSettings {
-	return IMAPSettings{Host: "127.0.0.1", Port: d.IMAPPort, Security: SecurityNone,
+	return IMAPSettings{Host: "127.0.0.1", Port: addrPort(d.IMAPAddr), Security: SecurityNone,
 		Username: "test@example.com", Password: "test", ServerFilesSent: selfFiling}
 }
 
@@ -32,7 +33,7 @@ func dovecotIMAP(d *dovecottest.Server, selfFiling bool) IMAPSettings {
 // given Message-ID, with their flags.
 func sentCopies(t *testing.T, d *dovecottest.Server, msgID string) (raws [][]byte, flags [][]imap.Flag) {
 	t.Helper()
-	c, err := imapclient.DialInsecure("127.0.0.1:"+strconv.Itoa(d.IMAPPort), nil)
+	c, err := imapclient.DialInsecure(d.IMAPAddr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func sentCopies(t *testing.T, d *dovecottest.Server, msgID string) (raws [][]byt
 }
 
 func TestAppendLandsInDovecotSent(t *testing.T) {
-	d := dovecottest.Start(t, dovecottest.Options{})
+	d := dovecottest.Start(t)
 	a := &IMAPSent{Accounts: staticIMAP{"acct1": dovecotIMAP(d, false)}}
 	c, err := Compose(testDraft())
 	if err != nil {
@@ -105,7 +106,7 @@ func TestAppendLandsInDovecotSent(t *testing.T) {
 // the relayed message threads under its parent.
 func TestSendThroughDovecotSubmission(t *testing.T) {
 	relay := startSMTP(t, "")
-	d := dovecottest.Start(t, dovecottest.Options{RelayPort: relay.Port})
+	d := dovecottest.StartSubmission(t, relay.Port)
 	parent := mustParse(t, "From: Bob Buyer <bob@customer.test>\r\n"+
 		"To: test@example.com\r\n"+
 		"Subject: Pricing?\r\n"+
@@ -126,7 +127,7 @@ func TestSendThroughDovecotSubmission(t *testing.T) {
 	defer st.Close()
 	o := New(st, nil)
 	it := enqueue(t, o, draft)
-	sub := SMTPSettings{Host: "127.0.0.1", Port: d.SubmissionPort, Security: SecurityNone,
+	sub := SMTPSettings{Host: "127.0.0.1", Port: addrPort(d.SubmissionAddr), Security: SecurityNone,
 		Auth: AuthLogin, Username: "test@example.com", Password: "test"}
 	imapAcc := staticIMAP{"acct1": dovecotIMAP(d, false)}
 	appender := &IMAPSent{Accounts: imapAcc}
@@ -170,7 +171,7 @@ func TestSendThroughDovecotSubmission(t *testing.T) {
 // item unsettled; the restarted Sender finds the Message-ID in Sent over
 // IMAP, records it as sent and does not send it again.
 func TestKillAfterSendSelfFilingServer(t *testing.T) {
-	d := dovecottest.Start(t, dovecottest.Options{})
+	d := dovecottest.Start(t)
 	srv := startSMTP(t, "")
 	imapCfg := dovecotIMAP(d, true)
 	filer := &IMAPSent{Accounts: staticIMAP{"acct1": {Host: imapCfg.Host, Port: imapCfg.Port,
@@ -233,4 +234,11 @@ func headerOf(t *testing.T, raw []byte) gomail.Header {
 		t.Fatal(err)
 	}
 	return r.Header
+}
+
+// addrPort is the port of a "host:port" address.
+func addrPort(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }

@@ -33,8 +33,11 @@ type Server struct {
 	Dir      string
 	IMAPAddr string
 	LMTPAddr string
-	pid      int
-	uid, gid int
+	// SubmissionAddr is the SMTP submission service (RFC 6409), set by
+	// StartSubmission only.
+	SubmissionAddr string
+	pid            int
+	uid, gid       int
 }
 
 // Require skips the test when Dovecot is not installed, except in CI
@@ -59,6 +62,70 @@ func Start(t testing.TB) *Server {
 	}
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// StartSubmission is Start with Dovecot's submission service enabled
+// (package dovecot-submissiond): it authenticates the test users and
+// relays every accepted message to 127.0.0.1:relayPort over plain SMTP.
+func StartSubmission(t testing.TB, relayPort int) *Server {
+	t.Helper()
+	Require(t)
+	const submission = "/usr/lib/dovecot/submission"
+	if _, err := os.Stat(submission); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dovecot-submissiond is required in CI: %v", err)
+		}
+		t.Skipf("dovecot-submissiond is not installed (%v)", err)
+	}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := fmt.Sprintf(`protocols = $protocols submission
+hostname = localhost
+submission_relay_host = 127.0.0.1
+submission_relay_port = %d
+submission_relay_trusted = yes
+submission_relay_ssl = no
+service submission-login {
+  chroot =
+  inet_listener submission {
+    address = 127.0.0.1
+    port = %d
+  }
+}
+`, relayPort, port)
+	if err := os.WriteFile(filepath.Join(dir, "submission.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := StartIn(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	s.SubmissionAddr = fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", s.SubmissionAddr, time.Second)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dovecot submission did not come up: %v\n%s", err, s.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
+
+// Log returns Dovecot's log so far, for failure messages.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "log", "dovecot.log"))
+	return string(b)
 }
 
 // StartIn runs a Dovecot in dir (which must be empty or a previous run's).
