@@ -107,6 +107,7 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.threadsBecameLeads(r.Context(), l.ThreadIDs...)
 	return WriteJSON(w, http.StatusCreated, l)
 }
 
@@ -121,6 +122,7 @@ func (s *Server) upsertLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.threadsBecameLeads(r.Context(), in.ThreadID)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -266,5 +268,6 @@ func (s *Server) linkThread(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.threadsBecameLeads(r.Context(), in.ThreadID)
 	return WriteJSON(w, http.StatusOK, l)
 }

@@ -11,6 +11,7 @@ import (
 	"threadline/backend/buildinfo"
 	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/leadsignals"
 	"threadline/backend/mail"
 	"threadline/backend/outbox"
 	"threadline/backend/reminders"
@@ -45,6 +46,9 @@ type Config struct {
 	// Reminders lists the follow-ups due now for the in-app badge
 	// (GET /api/reminders); nil answers 503.
 	Reminders reminders.DueSource
+	// Signals is lead capture: /api/signals, convert, dismiss with
+	// learning, /api/capture/status. Nil leaves only the CRM's dismissals.
+	Signals *leadsignals.Service
 }
 
 // Server routes /api/ requests to handlers.

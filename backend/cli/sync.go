@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"threadline/backend/events"
+	"threadline/backend/leadsignals"
 	"threadline/backend/mail"
 	"threadline/backend/store"
 )
@@ -29,6 +30,9 @@ func openMail(env Env, data string) (*mail.Service, func(), error) {
 	}
 	bus := events.NewBus()
 	svc := mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	// Lead capture runs with the app; what this command stores waits in
+	// its queue until then.
+	leadsignals.Queue(svc)
 	return svc, func() { bus.Close(); st.Close() }, nil
 }
 

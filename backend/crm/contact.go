@@ -190,3 +190,30 @@ func (s *Service) DeleteContact(ctx context.Context, id string, version *int) er
 		return t.Delete(store.Key("contact", id))
 	})
 }
+
+// KnownEmail reports whether email (lower case) belongs to a lead of any
+// pipeline or to a contact, as txn sees the store. Lead capture asks it for
+// every inbound message, so it reads only index keys.
+func KnownEmail(txn *store.Txn, email string) (bool, error) {
+	if email == "" {
+		return false, nil
+	}
+	if ok, err := txn.Has(store.Key("crmidx", "contactemail", email)); err != nil || ok {
+		return ok, err
+	}
+	var pipelines []string
+	err := txn.Scan(store.Key("pipeline", ""), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+		parts := store.SplitKey(k)
+		pipelines = append(pipelines, parts[len(parts)-1])
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, p := range pipelines {
+		if ok, err := txn.Has(store.Key("crmidx", "email", p, email)); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}

@@ -15,6 +15,7 @@ import (
 	"threadline/backend/capture/layerstore"
 	"threadline/backend/crm"
 	"threadline/backend/events"
+	"threadline/backend/leadsignals"
 	"threadline/backend/mail"
 	"threadline/backend/outbox"
 	"threadline/backend/reminders"
@@ -34,8 +35,10 @@ type Engine struct {
 	API    *api.Server
 	// Capture scores inbound mail for lead signals, with the owner's
 	// learned layer applied; Learner records convert/dismiss corrections.
-	Capture   *capture.Classifier
-	Learner   *capture.Learner
+	Capture *capture.Classifier
+	Learner *capture.Learner
+	// Signals is the lead-capture job fed by mail sync.
+	Signals   *leadsignals.Service
 	Outbox    *outbox.Outbox
 	Sender    *outbox.Sender
 	Templates *templates.Service
@@ -73,12 +76,22 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
 	// Registered before sync starts so that no message slips past it.
 	e.Mail.OnNewMessages(mailToCRM{crm: e.CRM, log: log}.record)
+	// Lead capture registers with mail before the first sync, so that
+	// every message stored from now on is queued in the same transaction.
+	e.Signals = leadsignals.New(leadsignals.Options{Store: st, Bus: bus, Logger: log, Mail: e.Mail, CRM: e.CRM,
+		Classifier: e.Capture, Learner: e.Learner})
+	if err := e.Signals.Start(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := e.Mail.Start(context.Background()); err != nil {
+		e.Signals.Stop()
 		st.Close()
 		return nil, err
 	}
 	if e.Search, err = OpenSearch(st, bus, log); err != nil {
 		e.Mail.Stop()
+		e.Signals.Stop()
 		st.Close()
 		return nil, err
 	}
@@ -103,7 +116,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.Reminders.Start(context.Background())
 	e.API = api.New(api.Config{Store: st, Bus: bus, Logger: log, CRM: e.CRM, Mail: e.Mail, Search: e.Search,
 		Outbox: &outbox.Service{Outbox: e.Outbox, Mail: e.Mail}, Templates: e.Templates, Suggest: e.Suggest,
-		ThreadSuggestInput: e.Mail.SuggestInput, Reminders: dueFollowUps{e.CRM}})
+		ThreadSuggestInput: e.Mail.SuggestInput, Reminders: dueFollowUps{e.CRM}, Signals: e.Signals})
 	ctx, stop := context.WithCancel(context.Background())
 	e.stop = stop
 	e.jobs.Add(1)
@@ -123,6 +136,7 @@ func (e *Engine) Close() error {
 	e.Reminders.Stop()
 	e.API.Close()
 	e.Mail.Stop()
+	e.Signals.Stop()
 	if err := e.Search.Close(); err != nil {
 		e.log.Warn("search index did not close cleanly; it is checked at the next start", "err", err)
 	}

@@ -208,3 +208,11 @@ func storedFrom(m *Message, mailbox string, initial bool) StoredMessage {
 	return StoredMessage{ID: m.ID, ThreadID: m.ThreadID, MessageID: m.MessageID, Account: m.Account, Mailbox: mailbox,
 		Direction: m.Direction, From: m.From, To: m.To, Subject: m.Subject, Date: m.sortDate(), Snippet: m.Snippet, Initial: initial}
 }
+
+// MessageKeys calls fn with the key of every stored message.
+func MessageKeys(txn *store.Txn, fn func(id string) error) error {
+	return txn.Scan(store.Key("msg", ""), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+		parts := store.SplitKey(k)
+		return fn(parts[len(parts)-1])
+	})
+}

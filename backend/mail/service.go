@@ -39,8 +39,9 @@ type Service struct {
 	opts    Options
 	status  *statusBoard
 
-	hooksMu sync.RWMutex
-	hooks   []func(context.Context, []StoredMessage)
+	hooksMu    sync.RWMutex
+	hooks      []func(context.Context, []StoredMessage)
+	storeHooks []func(*store.Txn, []string) error
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -79,6 +80,40 @@ func (svc *Service) OnNewMessages(fn func(ctx context.Context, msgs []StoredMess
 	svc.hooksMu.Lock()
 	svc.hooks = append(svc.hooks, fn)
 	svc.hooksMu.Unlock()
+}
+
+// OnStore registers fn to run inside the transaction that stores new
+// messages, with their message keys, so that a consumer can record durable
+// work that commits or aborts together with the mail (a crash after the
+// commit cannot lose it). fn must only write to txn and must not fail for
+// reasons other than the transaction itself: its error aborts the batch.
+// The transaction may be retried, so fn must not have other effects.
+func (svc *Service) OnStore(fn func(txn *store.Txn, msgIDs []string) error) {
+	svc.hooksMu.Lock()
+	svc.storeHooks = append(svc.storeHooks, fn)
+	svc.hooksMu.Unlock()
+}
+
+func (svc *Service) runStoreHooks(txn *store.Txn, added []*Message) error {
+	if len(added) == 0 {
+		return nil
+	}
+	svc.hooksMu.RLock()
+	hooks := svc.storeHooks
+	svc.hooksMu.RUnlock()
+	if len(hooks) == 0 {
+		return nil
+	}
+	ids := make([]string, len(added))
+	for i, m := range added {
+		ids[i] = m.ID
+	}
+	for _, h := range hooks {
+		if err := h(txn, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // announce runs the hooks and publishes mail.new.

@@ -606,6 +606,9 @@ func (svc *Service) storeFetched(acct *Account, items []*fetched, loc func(uint3
 				added = append(added, m)
 			}
 		}
+		if err := svc.runStoreHooks(txn, added); err != nil {
+			return err
+		}
 		return th.finish()
 	})
 	if errors.Is(err, badger.ErrTxnTooBig) && len(items) > 1 {
