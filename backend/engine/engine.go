@@ -73,7 +73,8 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
-	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	secrets := mail.OpenSecrets(dir, log)
+	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log, Secrets: secrets})
 	// Registered before sync starts so that no message slips past it.
 	e.Mail.OnNewMessages(mailToCRM{crm: e.CRM, log: log}.record)
 	// Lead capture registers with mail before the first sync, so that
@@ -98,7 +99,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.Search.Start()
 	e.Outbox = outbox.New(st, bus)
 	e.Templates = templates.New(st)
-	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
+	e.Suggest = suggest.New(st, e.Templates, llmSecrets{secrets}, log)
 	sent := &outbox.IMAPSent{Accounts: e.Mail}
 	e.Sender = &outbox.Sender{Outbox: e.Outbox, Logger: log,
 		Transport: &outbox.SMTPTransport{Accounts: e.Mail},
