@@ -96,6 +96,10 @@ describe('reply from the lead page through Dovecot', { skip: missing ?? false, t
     const composer = page.locator('[data-testid="composer"]');
     await composer.locator('[data-testid="chip"]', { hasText: 'olga@bergmann.test' }).waitFor(WAIT);
     assert.equal(await composer.getByLabel('Subject').inputValue(), 'Re: Pricing for 40 seats');
+    // A suggestion from the thread: the local heuristic, as no model is set up.
+    await composer.getByRole('button', { name: 'Suggest reply' }).click();
+    await composer.locator('[data-testid="suggestion-source"]', { hasText: 'local heuristic' }).waitFor(WAIT);
+    assert.notEqual(await composer.locator('textarea').inputValue(), '');
     await composer.locator('textarea').fill('Hi Olga,\n\nFor 40 seats it is 12 EUR per seat and month.\n\nTest');
     await composer.getByRole('button', { name: 'Send' }).click();
 
@@ -118,5 +122,12 @@ describe('reply from the lead page through Dovecot', { skip: missing ?? false, t
     assert.equal(fu.thread_id, thread.id);
     await page.locator('[data-testid="tabpanel-followups"]').getByText(/No reply|no reply/).first().waitFor(WAIT);
     await page.screenshot({ path: join(ensureScreenshotDir(), 'reply-followup.png') });
+
+    // The Inbox's thread view has the reply too, with Reply / Reply all / Forward.
+    await page.goto(`${server.baseURL}/#/inbox/thread/${encodeURIComponent(thread.id)}`);
+    await page.locator('.msg.outbound', { hasText: '12 EUR per seat' }).waitFor(WAIT);
+    await page.locator('.msg').first().getByRole('button', { name: 'Reply all' }).click();
+    await page.locator('[data-testid="composer"]').waitFor(WAIT);
+    await page.screenshot({ path: join(ensureScreenshotDir(), 'inbox-reply.png') });
   });
 });
