@@ -85,6 +85,9 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
+	// Subscribed before sync starts: the first connection of each account
+	// is a reconnect for the outbox too.
+	changes := bus.Subscribe(256)
 	if err := e.Mail.Start(context.Background()); err != nil {
 		e.Signals.Stop()
 		st.Close()
@@ -123,7 +126,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	e.jobs.Add(1)
 	go func() {
 		defer e.jobs.Done()
-		e.kickOnChanges(ctx)
+		e.kickOnChanges(ctx, changes)
 	}()
 	return e, nil
 }

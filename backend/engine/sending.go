@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"threadline/backend/crm"
+	"threadline/backend/events"
 	"threadline/backend/mail"
 	"threadline/backend/outbox"
 	"threadline/backend/reminders"
@@ -104,12 +106,33 @@ func reminderOf(f *crm.FollowUp) reminders.Due {
 	return reminders.Due{ID: f.ID, Due: f.DueAt, Title: title, Body: body, LeadID: f.LeadID, ThreadID: f.ThreadID}
 }
 
-// kickOnChanges wakes the sender when a mail account (re)connects, since
-// the SMTP server is then likely reachable too, and the reminders when a
-// follow-up changes, so a snooze or reschedule into the past is raised at
-// once rather than at the next tick.
-func (e *Engine) kickOnChanges(ctx context.Context) {
-	sub := e.Bus.Subscribe(64)
+// retryQueued makes the queued messages of an account due now: its mail
+// server has just answered, so the network is back and waiting out the
+// rest of a backoff would only delay mail that can go.
+func (e *Engine) retryQueued(accountID string) {
+	items, err := e.Outbox.List(outbox.StateQueued)
+	if err != nil {
+		e.log.Warn("list queued mail", "err", err)
+		return
+	}
+	now := time.Now()
+	for _, it := range items {
+		if it.AccountID != accountID || it.Attempts == 0 || !it.NextAttempt.After(now) {
+			continue
+		}
+		// A StateError means the sender took the item meanwhile: fine.
+		if _, err := e.Outbox.Retry(it.ID); err != nil && !errors.As(err, new(*outbox.StateError)) {
+			e.log.Warn("retry queued mail", "item", it.ID, "err", err)
+		}
+	}
+	e.Sender.Kick()
+}
+
+// kickOnChanges retries an account's queued mail when the account
+// (re)connects, since its SMTP server is then likely reachable too, and
+// wakes the reminders when a follow-up changes, so a snooze or reschedule
+// into the past is raised at once rather than at the next tick.
+func (e *Engine) kickOnChanges(ctx context.Context, sub *events.Subscription) {
 	defer sub.Cancel()
 	last := map[string]string{}
 	for {
@@ -128,8 +151,8 @@ func (e *Engine) kickOnChanges(ctx context.Context) {
 				}
 				prev := last[st.Account]
 				last[st.Account] = st.State
-				if st.State == mail.StateSyncing && prev != mail.StateSyncing {
-					e.Sender.Kick()
+				if st.State == mail.StateSyncing && (prev == "" || prev == mail.StateConnecting) {
+					e.retryQueued(st.Account)
 				}
 			case strings.HasPrefix(ev.Type, "followup."):
 				e.Reminders.Kick()

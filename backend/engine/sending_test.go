@@ -38,9 +38,11 @@ type smtpSink struct {
 	msgs [][]byte
 }
 
-func startSMTPSink(t *testing.T) *smtpSink {
+func startSMTPSink(t *testing.T) *smtpSink { return startSMTPSinkAt(t, "127.0.0.1:0") }
+
+func startSMTPSinkAt(t *testing.T, addr string) *smtpSink {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,6 +356,64 @@ func TestNewMessageFromLeadThroughGoSMTP(t *testing.T) {
 	}
 }
 
+// TestQueuedWhileDownSentOnceWhenBack: the SMTP server is down, so the
+// message waits in the outbox with the reason and a backoff; when the
+// account reconnects the message goes out at once, exactly once.
+func TestQueuedWhileDownSentOnceWhenBack(t *testing.T) {
+	t.Setenv(tlmail.EnvSecrets, "file")
+	d := dovecottest.Start(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtpAddr := ln.Addr().String()
+	ln.Close()
+	e := openEngine(t, t.TempDir())
+	defer e.Close()
+	pw := "test"
+	in := tlmail.AccountInput{Account: tlmail.Account{Email: "test@example.com",
+		IMAP: tlmail.Server{Host: "127.0.0.1", Port: port(t, d.IMAPAddr), Security: tlmail.SecurityNone},
+		SMTP: tlmail.Server{Host: "127.0.0.1", Port: port(t, smtpAddr), Security: tlmail.SecurityNone}}, Password: &pw}
+	acct, err := e.Mail.CreateAccount(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the account to connect", func() bool {
+		for _, st := range e.Mail.Status() {
+			if st.Account == acct.ID && st.State == tlmail.StateWaiting {
+				return true
+			}
+		}
+		return false
+	})
+	item := call(t, e, "POST", "/api/outbox", map[string]any{"account_id": acct.ID, "to": []string{"erin@customer.test"},
+		"subject": "Hello", "text": "Hi Erin"}, http.StatusAccepted)
+	itemID := item["id"].(string)
+	var it map[string]any
+	eventually(t, "a failed first attempt", func() bool {
+		it = call(t, e, "GET", "/api/outbox/"+itemID, nil, http.StatusOK)
+		return it["attempts"] == float64(1) && it["state"] == "queued"
+	})
+	next, _ := time.Parse(time.RFC3339Nano, it["next_attempt"].(string))
+	if it["last_error"] == "" || time.Until(next) < 10*time.Second {
+		t.Fatalf("queued item %v: want the reason and a backoff", it)
+	}
+
+	srv := startSMTPSinkAt(t, smtpAddr)
+	// Saving the account reconnects it, as coming back online does.
+	if _, err := e.Mail.UpdateAccount(acct.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the message to go out after the reconnect", func() bool {
+		it = call(t, e, "GET", "/api/outbox/"+itemID, nil, http.StatusOK)
+		return it["state"] == "sent"
+	})
+	time.Sleep(200 * time.Millisecond)
+	if got := srv.messages(); len(got) != 1 {
+		t.Fatalf("the server got %d messages", len(got))
+	}
+}
+
 // countingNotifier counts the desktop notifications per title.
 type countingNotifier struct {
 	mu    sync.Mutex
@@ -392,7 +452,7 @@ func TestReminderOnceAcrossRestartAndAgainAfterSnooze(t *testing.T) {
 	fuID := fu["id"].(string)
 	ev := waitEvent(t, sub, reminders.EventDue)
 	got := ev.Data.(reminders.Event)
-	if got.ID != fuID || got.LeadID != leadID || got.Title != "Follow up with Bob Buyer" || got.Body != "Send the quote" || !got.Desktop {
+	if got.ID != fuID || got.LeadID != leadID || got.Title != "Follow up with Bob Buyer" || got.Body != "Send the quote" || !got.Desktop || got.DueNow != 1 {
 		t.Fatalf("reminder.due %+v", got)
 	}
 	sub.Cancel()

@@ -72,6 +72,9 @@ type Event struct {
 	// the reminder still counts as raised, in the app).
 	Desktop      bool   `json:"desktop"`
 	DesktopError string `json:"desktop_error,omitempty"`
+	// DueNow is how many follow-ups are due at this moment, this one
+	// included: the number on the in-app badge.
+	DueNow int `json:"due_now"`
 }
 
 // EventDue is the bus event type.
@@ -126,6 +129,12 @@ func (s *Scheduler) Check(ctx context.Context) ([]Due, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list due follow-ups: %w", err)
 	}
+	dueNow := 0
+	for _, d := range due {
+		if !d.Due.After(now) {
+			dueNow++
+		}
+	}
 	var raised []Due
 	for _, d := range due {
 		if d.Due.After(now) {
@@ -148,7 +157,7 @@ func (s *Scheduler) Check(ctx context.Context) ([]Due, error) {
 		if !first {
 			continue
 		}
-		ev := Event{Due: d}
+		ev := Event{Due: d, DueNow: dueNow}
 		if s.Notifier != nil {
 			if err := notifyWithin(s.Notifier, d.Title, d.Body, notifyTimeout); err != nil {
 				s.log().Info("reminders: no desktop notification; the reminder is shown in the app", "id", d.ID, "err", err)
