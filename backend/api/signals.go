@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"threadline/backend/leadsignals"
 )
@@ -28,11 +29,23 @@ func signalErrors(err error) *Error {
 	return nil
 }
 
-// listSignals: GET /api/signals?pipeline= → {"signals": [item]}.
+// listSignals: GET /api/signals?pipeline=&limit= → {"signals": [item]},
+// at most limit (1-500, default 200) of them.
 func (s *Server) listSignals(w http.ResponseWriter, r *http.Request) error {
+	limit := 200
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return BadRequest("limit", "limit must be a number from 1 to 500")
+		}
+		limit = n
+	}
 	list, err := s.cfg.Signals.List(r.Context(), r.URL.Query().Get("pipeline"))
 	if err != nil {
 		return err
+	}
+	if len(list) > limit {
+		list = list[:limit]
 	}
 	return WriteJSON(w, http.StatusOK, map[string]any{"signals": list})
 }

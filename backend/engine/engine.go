@@ -112,6 +112,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	if err := e.Sender.Start(context.Background()); err != nil {
 		e.Search.Close()
 		e.Mail.Stop()
+		e.Signals.Stop()
 		st.Close()
 		return nil, fmt.Errorf("start the outbox: %w", err)
 	}

@@ -249,6 +249,14 @@ func TestSignalsWithDovecot(t *testing.T) {
 		"This week's issue: 10 tactics to grow your pipeline. Read online at https://growthweekly.io/1\nUnsubscribe at https://growthweekly.io/unsub\n", now))
 	deliver("sam@ortega-studio.com", msg("Sam Ortega <sam@ortega-studio.com>", owner,
 		"Quote for a team plan", "sam-1@ortega-studio.com", "", samBody, now.Add(-time.Minute)))
+	deliver("jo@fabrikam.example", msg("Jo Park <jo@fabrikam.example>", owner,
+		"Looking for a CRM for our agency", "jo-1@fabrikam.example", "",
+		"Hi, we're a 12-person agency looking to replace our spreadsheet. Could you send pricing and book a demo?\n", now.Add(-2*time.Minute)))
+	deliver("wordpress@example.com", msg("WordPress <wordpress@example.com>", owner, "New contact form submission",
+		"form-1@example.com", "Reply-To: Lena Fischer <lena@kontor-bau.example>\r\n",
+		"New submission from the contact form on your website.\n\nName: Lena Fischer\nEmail: lena@kontor-bau.example\n"+
+			"Company: Kontor Bau GmbH\nMessage: We need a CRM for our 15 sales staff. Could you send us pricing and a quote for annual billing?\n",
+		now.Add(-3*time.Minute)))
 	a.sync()
 
 	// An inquiry from an unknown sender is a signal, with its reasons; a
@@ -274,12 +282,50 @@ func TestSignalsWithDovecot(t *testing.T) {
 	if l.bySubject("10 tactics to grow your pipeline this week") >= 0 {
 		t.Errorf("a newsletter is a signal: %+v", l)
 	}
-	if len(l.Signals) != 2 || l.Signals[0].Subject != "Pricing for 40 seats and a demo" {
-		t.Errorf("want the inquiry, then Sam's older request: %+v", l)
+	if len(l.Signals) != 4 || l.Signals[0].Subject != "Pricing for 40 seats and a demo" || l.Signals[2].Subject != "Looking for a CRM for our agency" ||
+		l.Signals[3].Subject != "New contact form submission" {
+		t.Errorf("want the inquiry, then the older requests: %+v", l)
 	}
 	var st leadsignals.Status
-	if code := a.do("GET", "/api/capture/status", nil, &st); code != 200 || st.Processed != 3 || st.Pending != 0 || st.State != "idle" {
+	if code := a.do("GET", "/api/capture/status", nil, &st); code != 200 || st.Processed != 5 || st.Pending != 0 || st.State != "idle" {
 		t.Errorf("status: %d %+v", code, st)
+	}
+	type apiErr struct {
+		Error struct{ Code, Field string }
+	}
+	var bad apiErr
+	if code := a.do("GET", "/api/signals?pipeline=nope", nil, &bad); code != 404 {
+		t.Errorf("signals of an unknown pipeline: %d %+v", code, bad)
+	}
+	if code := a.do("GET", "/api/signals?limit=0", nil, &bad); code != 400 || bad.Error.Field != "limit" {
+		t.Errorf("limit 0: %d %+v", code, bad)
+	}
+	var one signalList
+	if code := a.do("GET", "/api/signals?limit=1", nil, &one); code != 200 || len(one.Signals) != 1 || one.Signals[0].ThreadID != l.Signals[0].ThreadID {
+		t.Errorf("limit 1: %d %+v", code, one)
+	}
+	if code := a.do("POST", "/api/signals/a%00b/convert", map[string]string{}, &bad); code != 404 {
+		t.Errorf("convert a thread id with NUL: %d %+v", code, bad)
+	}
+
+	// Converting a contact-form notification makes a lead of the visitor
+	// in Reply-To, not of the website.
+	var formLead crm.Lead
+	if code := a.do("POST", "/api/signals/"+a.threadOf("form-1@example.com")+"/convert", map[string]string{}, &formLead); code != 201 ||
+		formLead.Email != "lena@kontor-bau.example" || formLead.Name != "Lena Fischer" {
+		t.Errorf("convert a form notification: %d %+v", code, formLead)
+	}
+
+	// A lead made from Jo's thread by hand counts as converting it.
+	joThread := a.threadOf("jo-1@fabrikam.example")
+	if code := a.do("POST", "/api/leads/upsert", map[string]string{"email": "jo@fabrikam.example", "thread_id": joThread}, nil); code != 201 {
+		t.Fatalf("upsert with the thread: %d", code)
+	}
+	if a.signals().bySubject("Looking for a CRM for our agency") >= 0 {
+		t.Error("a thread made a lead by hand is still a signal")
+	}
+	if sig, err := a.e.Signals.Signal(context.Background(), joThread); err != nil || sig.Learned != "lead" {
+		t.Errorf("upsert with a thread was not learned as a lead: %+v %v", sig, err)
 	}
 
 	// Dismiss Sam: gone, and still gone after a restart.
@@ -341,9 +387,6 @@ func TestSignalsWithDovecot(t *testing.T) {
 	}
 	if !slices.ContainsFunc(tl.Items, func(x *crm.Activity) bool { return x.Type == crm.ActThreadLinked && x.ThreadID == inqThread }) {
 		t.Errorf("no thread_linked event: %+v", tl.Items)
-	}
-	var bad struct {
-		Error struct{ Code, Field string }
 	}
 	if code := a.do("POST", "/api/signals/no-such-thread/convert", map[string]string{"pipeline_id": pipe.ID}, &bad); code != 404 {
 		t.Errorf("convert without a signal: %d %+v", code, bad)

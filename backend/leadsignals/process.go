@@ -105,46 +105,55 @@ func (p *passCtx) owner(account string) capture.Owner {
 	}
 }
 
-// process handles one queued message and removes its queue key. It
-// reports whether it did anything (a message processed before, queued
-// twice, is skipped) and whether the message made its thread a lead
-// signal.
-func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id string) (done, lead bool, err error) {
-	var (
-		m      *mail.Message
-		raw    []byte
-		thread string
-		seen   bool
-	)
-	err = s.st.View(func(txn *store.Txn) error {
+// work is one processed message waiting to be committed.
+type work struct {
+	qkey   []byte
+	id     string
+	skip   bool // queued twice, or deleted since: only the queue key goes
+	m      *mail.Message
+	thread string
+	leads  int
+	sig    *Signal // nil unless an inbound message on a thread no lead owns
+}
+
+// prepare does the reading and the scoring for one queued message, and
+// records it on the thread's leads. The one write it makes outside the
+// commit, crm.RecordMail, is idempotent by Message-ID: a crash before the
+// commit repeats it without a second timeline entry.
+func (s *Service) prepare(ctx context.Context, p *passCtx, qkey []byte, id string) (*work, error) {
+	w := &work{qkey: qkey, id: id}
+	var raw []byte
+	err := s.st.View(func(txn *store.Txn) error {
 		var err error
-		if seen, err = txn.Has(doneKey(id)); err != nil || seen {
+		if w.skip, err = txn.Has(doneKey(id)); err != nil || w.skip {
 			return err
 		}
-		if m, err = mail.GetMessage(txn, id); err != nil {
+		if w.m, err = mail.GetMessage(txn, id); err != nil {
 			return err
 		}
 		if raw, err = mail.RawMessage(txn, id); err != nil {
 			return err
 		}
-		t, err := mail.GetThread(txn, m.ThreadID)
+		t, err := mail.GetThread(txn, w.m.ThreadID)
 		if err != nil {
 			return err
 		}
-		thread = t.ID
+		w.thread = t.ID
 		return nil
 	})
-	if seen || errors.Is(err, store.ErrNotFound) {
-		// Queued twice, or deleted since it was stored: nothing to do.
-		return false, false, s.st.Update(func(txn *store.Txn) error { return txn.Delete(qkey) })
+	if w.skip || errors.Is(err, store.ErrNotFound) {
+		w.skip = true
+		return w, nil
 	}
 	if err != nil {
-		return false, false, err
+		return nil, err
 	}
-	leads, err := s.crm.LeadsByThread(ctx, thread)
+	m := w.m
+	leads, err := s.crm.LeadsByThread(ctx, w.thread)
 	if err != nil {
-		return false, false, err
+		return nil, err
 	}
+	w.leads = len(leads)
 	at := m.Date
 	if at.IsZero() {
 		at = m.InternalDate
@@ -160,19 +169,16 @@ func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id strin
 	if msgID == "" {
 		msgID = m.ID
 	}
-	// Idempotent by Message-ID: a crash before the queue key goes
-	// repeats it without a second timeline entry.
 	for _, l := range leads {
-		if _, err := s.crm.RecordMail(ctx, l.ID, crm.Mail{ThreadID: thread, MessageID: msgID, Direction: dir,
+		if _, err := s.crm.RecordMail(ctx, l.ID, crm.Mail{ThreadID: w.thread, MessageID: msgID, Direction: dir,
 			At: at, Subject: m.Subject}); err != nil && !errors.Is(err, crm.ErrNotFound) {
-			return false, false, err
+			return nil, err
 		}
 	}
-	var sig *Signal
 	if len(leads) == 0 && m.Direction == mail.Inbound {
 		res := s.cls.Classify(raw, p.owner(m.Account))
 		prospect, form := capture.Prospect(raw)
-		sig = &Signal{ThreadID: thread, MessageKey: m.ID, MessageID: m.MessageID, Account: m.Account,
+		sig := &Signal{ThreadID: w.thread, MessageKey: m.ID, MessageID: m.MessageID, Account: m.Account,
 			Subject: m.Subject, Prospect: prospect, Form: form, Score: res.Score, Label: res.Label,
 			Category: res.Category, Reasons: res.Reasons, ReceivedAt: at.UTC()}
 		if len(m.From) > 0 {
@@ -181,53 +187,56 @@ func (s *Service) process(ctx context.Context, p *passCtx, qkey []byte, id strin
 		if sig.Reasons == nil {
 			sig.Reasons = []capture.Reason{}
 		}
+		w.sig = sig
 	}
-	published := false
-	err = s.st.Update(func(txn *store.Txn) error {
-		published = false
-		if err := txn.Delete(qkey); err != nil {
-			return err
-		}
-		if err := txn.Set(doneKey(id), nil); err != nil {
-			return err
-		}
-		if m.Direction == mail.Outbound {
-			for _, list := range [][]mail.Address{m.To, m.Cc} {
-				for _, a := range list {
-					if a.Address != "" {
-						if err := txn.Set(sentToKey(strings.ToLower(a.Address)), nil); err != nil {
-							return err
-						}
+	return w, nil
+}
+
+// apply writes what processing the message produced, removes its queue
+// key and marks it done, all in txn. It reports whether the thread became
+// a lead signal. Works of one batch are applied in order in one
+// transaction, which sees their earlier writes, so two messages of one
+// thread in a batch keep the better score.
+func (w *work) apply(txn *store.Txn) (bool, error) {
+	if err := txn.Delete(w.qkey); err != nil {
+		return false, err
+	}
+	if w.skip {
+		return false, nil
+	}
+	if err := txn.Set(doneKey(w.id), nil); err != nil {
+		return false, err
+	}
+	m := w.m
+	if m.Direction == mail.Outbound {
+		for _, list := range [][]mail.Address{m.To, m.Cc} {
+			for _, a := range list {
+				if a.Address != "" {
+					if err := txn.Set(sentToKey(strings.ToLower(a.Address)), nil); err != nil {
+						return false, err
 					}
 				}
 			}
 		}
-		if len(leads) > 0 {
-			// A lead owns the thread: it is no longer a signal.
-			return txn.Delete(signalKey(thread))
-		}
-		if sig == nil {
-			return nil
-		}
-		var old Signal
-		switch err := txn.GetJSON(signalKey(thread), &old); {
-		case err == nil:
-			if old.MessageKey != sig.MessageKey && old.Score >= sig.Score {
-				return nil
-			}
-			sig.Learned = old.Learned
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		published = sig.Label == capture.Lead && (old.Label != capture.Lead || old.MessageKey == "")
-		return txn.SetJSON(signalKey(thread), sig)
-	})
-	if err != nil {
-		return false, false, err
 	}
-	if published {
-		s.bus.Publish("signal.new", map[string]any{"thread_id": thread, "score": sig.Score,
-			"category": sig.Category, "subject": sig.Subject})
+	if w.leads > 0 {
+		// A lead owns the thread: it is no longer a signal.
+		return false, txn.Delete(signalKey(w.thread))
 	}
-	return true, published, nil
+	if w.sig == nil {
+		return false, nil
+	}
+	sig := *w.sig
+	var old Signal
+	switch err := txn.GetJSON(signalKey(w.thread), &old); {
+	case err == nil:
+		if old.MessageKey != sig.MessageKey && old.Score >= sig.Score {
+			return false, nil
+		}
+		sig.Learned = old.Learned
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	lead := sig.Label == capture.Lead && (old.Label != capture.Lead || old.MessageKey == "")
+	return lead, txn.SetJSON(signalKey(w.thread), &sig)
 }

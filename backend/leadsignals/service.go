@@ -56,7 +56,9 @@ type Status struct {
 	// Processed counts the messages processed since the job started.
 	Processed int64 `json:"processed"`
 	// Signals counts the lead signals found since the job started.
-	Signals   int64      `json:"signals"`
+	Signals int64 `json:"signals"`
+	// LastError is the failure of the latest pass that failed, cleared
+	// once a pass gets messages through again; the job retries by itself.
 	LastError string     `json:"last_error,omitempty"`
 	LastErrAt *time.Time `json:"last_error_at,omitempty"`
 	LastRunAt *time.Time `json:"last_run_at,omitempty"`
@@ -129,8 +131,8 @@ func (s *Service) Stop() {
 	s.setState("stopped")
 }
 
-// backfill queues, once per store, every stored message not processed
-// yet, so that mail synced by a version without this job gets its
+// backfill queues, once per store, every stored message neither processed
+// nor queued yet, so that mail synced by a version without this job gets its
 // signals. Queue keys of the backfill use a fixed sequence, so an
 // interrupted backfill that runs again writes the same keys rather than
 // new ones; a message queued twice is processed once (its done marker).
@@ -146,7 +148,19 @@ func (s *Service) backfill() error {
 	}
 	var ids []string
 	if err := s.st.View(func(txn *store.Txn) error {
+		queued := map[string]bool{}
+		err := txn.Scan(store.Key("lsig", "queue", ""), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			parts := store.SplitKey(k)
+			queued[parts[len(parts)-1]] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		return mail.MessageKeys(txn, func(id string) error {
+			if queued[id] {
+				return nil
+			}
 			if ok, err := txn.Has(doneKey(id)); err != nil || ok {
 				return err
 			}
@@ -185,10 +199,14 @@ func (s *Service) run(ctx context.Context) {
 		now := time.Now().UTC()
 		s.mu.Lock()
 		s.status.LastRunAt = &now
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err != nil && ctx.Err() == nil:
 			s.status.LastError = err.Error()
 			s.status.LastErrAt = &now
 			s.log.Warn("lead signals: pass failed; retrying", "err", err)
+		case err == nil && n > 0:
+			// Work got through again: the error no longer describes the job.
+			s.status.LastError, s.status.LastErrAt = "", nil
 		}
 		s.mu.Unlock()
 		if ctx.Err() != nil {
@@ -244,26 +262,72 @@ func (s *Service) pass(ctx context.Context) (int, error) {
 	}
 	s.setState("running")
 	p := newPass(s)
-	for i, it := range items {
-		if ctx.Err() != nil {
-			return i, nil
+	var batch []*work
+	commit := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
-		done, lead, err := s.process(ctx, p, []byte(it.key), it.id)
+		leads := make([]bool, len(batch))
+		err := s.st.Update(func(txn *store.Txn) error {
+			for i, w := range batch {
+				var err error
+				if leads[i], err = w.apply(txn); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return i, fmt.Errorf("message %s: %w", it.id, err)
-		}
-		if !done {
-			continue
+			return err
 		}
 		s.mu.Lock()
-		s.status.Processed++
-		if lead {
-			s.status.Signals++
+		for i, w := range batch {
+			if w.skip {
+				continue
+			}
+			s.status.Processed++
+			if leads[i] {
+				s.status.Signals++
+			}
 		}
 		s.mu.Unlock()
+		for i, w := range batch {
+			if leads[i] {
+				s.bus.Publish("signal.new", map[string]any{"thread_id": w.thread, "score": w.sig.Score,
+					"category": w.sig.Category, "subject": w.sig.Subject})
+			}
+		}
+		batch = batch[:0]
+		return nil
 	}
-	return len(items), nil
+	for i, it := range items {
+		if ctx.Err() != nil {
+			return i, commit()
+		}
+		w, err := s.prepare(ctx, p, []byte(it.key), it.id)
+		if err != nil {
+			if cerr := commit(); cerr != nil {
+				return i, cerr
+			}
+			return i, fmt.Errorf("message %s: %w", it.id, err)
+		}
+		batch = append(batch, w)
+		// A message on a lead's thread was recorded on the lead before
+		// its commit; commit at once so that the window in which a crash
+		// repeats that stays one message wide.
+		if len(batch) == commitSize || w.leads > 0 {
+			if err := commit(); err != nil {
+				return i, err
+			}
+		}
+	}
+	return len(items), commit()
 }
+
+// commitSize bounds the messages committed together: one fsync per batch
+// rather than per message is what lets the job keep up with an initial
+// sync.
+const commitSize = 100
 
 // Status reports the job's state and the length of its queue.
 func (s *Service) Status() (Status, error) {

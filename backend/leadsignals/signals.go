@@ -111,6 +111,9 @@ func (s *Service) List(ctx context.Context, pipelineID string) ([]Item, error) {
 
 // Signal returns a thread's stored signal.
 func (s *Service) Signal(ctx context.Context, thread string) (*Signal, error) {
+	if thread == "" || len(thread) > 200 || strings.ContainsRune(thread, 0) {
+		return nil, ErrNoSignal
+	}
 	sig := new(Signal)
 	err := s.st.View(func(txn *store.Txn) error { return txn.GetJSON(signalKey(thread), sig) })
 	if errors.Is(err, store.ErrNotFound) {
