@@ -101,8 +101,8 @@ func (t *tx) deleteLead(l *Lead) error {
 	return search.RecordChange(t.Txn, search.KindLead, l.ID)
 }
 
-// reindexPipelineLeads records a search change for every lead of a pipeline
-// whose or whose stages' names changed: the index keeps the names.
+// reindexPipelineLeads records a search change for every lead of a
+// pipeline whose name or stage names changed: lead documents hold them.
 func (t *tx) reindexPipelineLeads(pipelineID string) error {
 	return t.Scan(store.Key("crmidx", "stage", pipelineID, ""), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
 		parts := store.SplitKey(k)

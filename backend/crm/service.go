@@ -54,7 +54,9 @@
 //
 // Every mutation is one store.Update: the record, its index entries and the
 // timeline activities that describe it commit together or not at all. Bus
-// events are published only after the commit. Each record carries a version
+// events are published only after the commit. A write that changes what a
+// lead's search document holds records a search change (search.RecordChange)
+// in the same transaction; SearchLoader makes the documents. Each record carries a version
 // incremented by every write; a caller that sends a stale version gets a
 // *VersionConflict instead of overwriting someone else's change.
 package crm

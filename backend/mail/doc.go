@@ -39,6 +39,11 @@
 // because records are keyed by Message-ID and UID, fetching again never
 // duplicates.
 //
+// Every write or deletion of a message record (putMessage, deleteMessage)
+// also records a search change in its transaction, so the search index
+// (fed by SearchLoader in the background) can never miss one; the key is
+// search␀log␀…, owned by package search.
+//
 // See docs/architecture.md, section "Mail (backend/mail)", for the sync
 // state machine.
 package mail

@@ -30,7 +30,9 @@
 //
 // A missing, unreadable or outdated index (mapping version changed, or a
 // rebuild that did not finish) is rebuilt from the loaders in the
-// background, with "search.reindex" progress events on the bus.
+// background, with "search.reindex" progress events on the bus. When it
+// completes, the log entries visible in the snapshot it loaded from are
+// deleted: the rebuilt index already holds what they describe.
 //
 // # Key layout (first key part "search")
 //

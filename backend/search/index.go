@@ -40,7 +40,19 @@ type Options struct {
 	// PollInterval is how often the indexer looks at the change log when
 	// no commit has woken it; zero means 5 s. Commits wake it at once.
 	PollInterval time.Duration
+	// ApplyInterval is the least time between two passes over the log
+	// while commits keep waking the indexer (a sync or import writing
+	// batch after batch); zero means DefaultApplyInterval, negative none.
+	// A change after a quiet spell is applied at once.
+	ApplyInterval time.Duration
 }
+
+// DefaultApplyInterval spaces out log passes during bursts of commits. A
+// sync commits a few hundred messages at a time; applying each commit on
+// its own costs Bleve a segment, a persist and merges per commit, and the
+// indexer then competes with the sync for the CPU. Gathering a second's
+// worth of commits into one batch costs a fraction of that.
+const DefaultApplyInterval = time.Second
 
 // Index is the search index of one data directory.
 type Index struct {
@@ -52,6 +64,7 @@ type Index struct {
 	loc       *time.Location
 	batchSize int
 	poll      time.Duration
+	interval  time.Duration
 
 	mu   sync.RWMutex // guards bidx, which a rebuild replaces
 	bidx bleve.Index
@@ -98,7 +111,7 @@ func Open(dir string, st *store.Store, opts Options) (*Index, error) {
 	}
 	x := &Index{
 		dir: dir, st: st, bus: opts.Bus, log: log, im: im,
-		loc: opts.Location, batchSize: opts.BatchSize, poll: opts.PollInterval,
+		loc: opts.Location, batchSize: opts.BatchSize, poll: opts.PollInterval, interval: opts.ApplyInterval,
 		loaders:    map[Kind]Loader{},
 		rebuildReq: make(chan struct{}, 1),
 		wake:       make(chan struct{}, 1),
@@ -111,6 +124,9 @@ func Open(dir string, st *store.Store, opts Options) (*Index, error) {
 	}
 	if x.poll <= 0 {
 		x.poll = 5 * time.Second
+	}
+	if x.interval == 0 {
+		x.interval = DefaultApplyInterval
 	}
 	if err := x.open(); err != nil {
 		return nil, err
@@ -218,6 +234,7 @@ func (x *Index) run(ctx context.Context) {
 	backoff := time.Duration(0)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var lastPass time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,9 +244,18 @@ func (x *Index) run(ctx context.Context) {
 				x.log.Error("search index rebuild failed", "err", err)
 			}
 		case <-x.wake:
+			if wait := x.interval - time.Since(lastPass); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
 		case <-timer.C:
 		}
-		if err := x.Sync(ctx); err != nil {
+		err := x.Sync(ctx)
+		lastPass = time.Now()
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -440,7 +466,20 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 	}
 	report(0, total, false)
 	done := 0
+	// Log entries visible in the snapshot the rebuild loads from describe
+	// changes the rebuild already contains; once it is complete they are
+	// trimmed rather than applied a second time.
+	var covered [][]byte
 	err = x.st.View(func(txn *store.Txn) error {
+		err := txn.Scan(logPrefix, store.ScanOptions{KeysOnly: true}, func(key, _ []byte) error {
+			if e, ok := parseLogKey(key); ok && x.loaders[e.kind] != nil {
+				covered = append(covered, e.key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		for _, k := range []Kind{KindMail, KindLead} {
 			l := x.loaders[k]
 			if l == nil {
@@ -488,8 +527,31 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 	if err != nil {
 		return fmt.Errorf("search: rebuild: mark complete: %w", err)
 	}
+	if err := x.trimLog(covered); err != nil {
+		return fmt.Errorf("search: rebuild: %w", err)
+	}
 	report(done, max(total, done), true)
 	x.log.Info("search index rebuilt", "docs", done, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// trimLog deletes change-log keys, in transactions small enough for Badger.
+func (x *Index) trimLog(keys [][]byte) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 10000)
+		err := x.st.Update(func(txn *store.Txn) error {
+			for _, k := range keys[:n] {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("trim change log: %w", err)
+		}
+		keys = keys[n:]
+	}
 	return nil
 }
 

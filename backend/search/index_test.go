@@ -452,3 +452,49 @@ func TestMissingIndexIsRebuilt(t *testing.T) {
 	e.idx.Start()
 	waitFor(t, "rebuild", func() bool { return e.idx.Status().Docs == 5 && !e.idx.Status().Rebuilding })
 }
+
+// countingLoader counts the ids it is asked to load.
+type countingLoader struct {
+	search.Loader
+	loaded *int
+}
+
+func (c countingLoader) Load(txn *store.Txn, ids []string) ([]search.Doc, error) {
+	*c.loaded += len(ids)
+	return c.Loader.Load(txn, ids)
+}
+
+// TestRebuildTrimsTheLogItCovers: changes already in the snapshot a rebuild
+// loads from are not applied again after it, while a kind without a loader
+// keeps its entries.
+func TestRebuildTrimsTheLogItCovers(t *testing.T) {
+	e := newEnv(t, search.Options{})
+	e.idx.Close()
+	if err := searchtest.Put(e.st, fixtureDocs()...); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := search.Open(filepath.Join(e.dir, "search"), e.st, search.Options{Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.idx = idx
+	loaded := 0
+	idx.Register(search.KindMail, countingLoader{searchtest.Messages, &loaded})
+	if err := idx.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := idx.Status()
+	mails := st.Docs
+	if loaded != int(mails) || st.Pending == 0 {
+		t.Fatalf("rebuild loaded %d messages, index holds %d, %d lead changes pending", loaded, mails, st.Pending)
+	}
+	if err := idx.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if loaded != int(mails) {
+		t.Fatalf("after the rebuild the log applied %d messages again", loaded-int(mails))
+	}
+	if p := idx.Status().Pending; p != st.Pending {
+		t.Fatalf("lead changes pending: %d, want %d (no lead loader yet)", p, st.Pending)
+	}
+}
