@@ -129,5 +129,18 @@ describe('reply from the lead page through Dovecot', { skip: missing ?? false, t
     await page.locator('.msg').first().getByRole('button', { name: 'Reply all' }).click();
     await page.locator('[data-testid="composer"]').waitFor(WAIT);
     await page.screenshot({ path: join(ensureScreenshotDir(), 'inbox-reply.png') });
+
+    // Mail is searchable from the shell too; the hit opens its thread.
+    await eventually(async () => {
+      const r = await api('GET', '/api/search?q=seats&kind=mail');
+      return (r.hits ?? []).length > 0;
+    }, 'the synced mail in the search index');
+    await page.locator('#global-search').fill('seats');
+    const mailGroup = page.locator('[data-testid="search-group-mail"]');
+    await mailGroup.waitFor(WAIT);
+    assert.match(await mailGroup.locator('h3').innerText(), /Mail\s*\d+/i);
+    assert.equal((await mailGroup.locator('mark').first().innerText()).toLowerCase(), 'seats');
+    await page.screenshot({ path: join(ensureScreenshotDir(), 'search-mail.png') });
+    await page.keyboard.press('Escape');
   });
 });
