@@ -110,8 +110,10 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
     await err.waitFor(WAIT);
     assert.match(await err.innerText(), /from: needs a value.*character 1/);
 
+    // Enter opens the top hit.
     await page.fill('#global-search', 'Zelda');
-    await page.locator('[data-testid="search-group-lead"] a').first().click();
+    await page.locator('[data-testid="search-group-lead"] a', { hasText: 'Zelda' }).waitFor(WAIT);
+    await page.locator('#global-search').press('Enter');
     await page.waitForFunction(() => location.hash.startsWith('#/leads/'), undefined, WAIT);
     await page.locator('main h1', { hasText: 'Zelda Quartz' }).waitFor(WAIT);
   });
