@@ -95,7 +95,7 @@ func runSearch(env Env, args []string) error {
 	}
 
 	return withSearch(env, *data, func(ctx context.Context, idx *search.Index) error {
-		if err := idx.Sync(ctx); err != nil {
+		if err := syncWithProgress(ctx, env, idx); err != nil {
 			return err
 		}
 		res, err := idx.Search(ctx, req)
@@ -111,6 +111,28 @@ func runSearch(env Env, args []string) error {
 		printResult(env, res)
 		return nil
 	})
+}
+
+// syncWithProgress catches the index up with the store, and says so on
+// stderr once a second while that means rebuilding a missing or corrupt
+// index, which takes a while on a large mailbox.
+func syncWithProgress(ctx context.Context, env Env, idx *search.Index) error {
+	done := make(chan error, 1)
+	go func() { done <- idx.Sync(ctx) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := -1
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if st := idx.Status(); st.Rebuilding && st.Done != last {
+				last = st.Done
+				fmt.Fprintf(env.Stderr, "rebuilding the search index: %d of %d\n", st.Done, st.Total)
+			}
+		}
+	}
 }
 
 func printResult(env Env, res *search.Result) {
