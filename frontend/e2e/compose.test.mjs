@@ -144,7 +144,7 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
     await page.waitForFunction(
       () => !!document.querySelector('[data-testid="outbox-error"]'),
       undefined,
-      { timeout: 30_000 },
+      WAIT,
     );
     const state = await item.getAttribute('data-state');
     assert.ok(state === 'queued' || state === 'failed', `state ${state}`);
@@ -203,6 +203,16 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
       { base_url: 'http://127.0.0.1:11434', model: 'llama3.2', has_api_key: true, local: true },
     );
     assert.ok(!JSON.stringify(saved).includes('sk-test-123'));
+
+    // A snippet made in Settings is offered by the composer's picker.
+    const tpl = page.locator('section[aria-labelledby="tpl-title"]');
+    await tpl.getByRole('button', { name: 'New snippet' }).click();
+    await tpl.getByLabel('Name').fill('Calendar link');
+    await tpl.getByLabel('Text').fill('Pick a time that suits you, {first_name}: https://cal.example.test');
+    await tpl.getByRole('button', { name: 'Save' }).click();
+    await tpl.locator('li', { hasText: 'Calendar link' }).waitFor(WAIT);
+    const { templates } = await api('GET', '/api/templates?kind=snippet');
+    assert.deepEqual(templates.map((/** @type {any} */ t) => t.name), ['Calendar link']);
 
     const accounts = page.locator('section[aria-labelledby="accounts-title"]');
     // This machine has no keychain: the API says so, and so does the page.
