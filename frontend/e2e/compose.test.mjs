@@ -242,5 +242,13 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
     assert.match(await result.innerText(), /Connection failed at IMAP tcp[\s\S]*refused/);
     await accounts.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'settings-accounts.png'), fullPage: false });
+
+    // Removing an account asks once more, then it is gone.
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    const row = accounts.locator('li', { hasText: 'me@example.test' });
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await row.getByRole('button', { name: 'Remove with its mail' }).click();
+    await row.waitFor({ state: 'detached', timeout: WAIT.timeout });
+    assert.equal((await api('GET', '/api/accounts')).accounts.length, 0);
   });
 });
