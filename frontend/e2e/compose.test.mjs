@@ -134,6 +134,12 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
     await composer.locator('textarea').fill('Hi Zelda,\n\nShall we talk on Tuesday?\n\nSam');
     // Written over: no longer missing.
     await composer.locator('[data-testid="missing-vars"]').waitFor({ state: 'detached', timeout: WAIT.timeout });
+    await composer.locator('input[type="file"]').setInputFiles({
+      name: 'quote.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('Quote line\n'.repeat(400)),
+    });
+    await composer.getByText('quote.txt').waitFor(WAIT);
     await page.screenshot({ path: join(shots, 'compose.png') });
     await composer.getByRole('button', { name: 'Send' }).click();
 
@@ -153,6 +159,7 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
     assert.equal(items.length, 1);
     assert.equal(items[0].lead_id, lead.id);
     assert.equal(items[0].subject, 'Hello from us, Zelda');
+    assert.ok(items[0].size > 4400, `the attachment went with it (size ${items[0].size})`);
     await item.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'outbox.png') });
 
