@@ -61,45 +61,49 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 	}
 	bus := events.NewBus()
 	e := &Engine{Store: st, Bus: bus, log: log}
-	if e.CRM, err = crm.New(st, bus, crm.Options{}); err != nil {
-		st.Close()
+	// undo stops what has started, newest first, when a later step fails.
+	undo := []func(){func() { st.Close() }}
+	fail := func(err error) (*Engine, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
 		return nil, err
+	}
+	if e.CRM, err = crm.New(st, bus, crm.Options{}); err != nil {
+		return fail(err)
 	}
 	if e.Capture, err = capture.NewShipped(); err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	if e.Learner, err = capture.NewLearner(e.Capture, layerstore.New(st)); err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
-	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log})
+	secrets := mail.OpenSecrets(dir, log)
+	e.Mail = mail.NewService(mail.Options{Store: st, Bus: bus, Logger: log, Secrets: secrets})
 	// Lead capture registers with mail before the first sync, so that
 	// every message stored from now on is queued in the same transaction.
 	e.Signals = leadsignals.New(leadsignals.Options{Store: st, Bus: bus, Logger: log, Mail: e.Mail, CRM: e.CRM,
 		Classifier: e.Capture, Learner: e.Learner})
 	if err := e.Signals.Start(context.Background()); err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
+	undo = append(undo, e.Signals.Stop)
 	// Subscribed before sync starts: the first connection of each account
 	// is a reconnect for the outbox too.
 	changes := bus.Subscribe(256)
+	undo = append(undo, changes.Cancel)
 	if err := e.Mail.Start(context.Background()); err != nil {
-		e.Signals.Stop()
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
+	undo = append(undo, e.Mail.Stop)
 	if e.Search, err = OpenSearch(st, bus, log); err != nil {
-		e.Mail.Stop()
-		e.Signals.Stop()
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	e.Search.Start()
+	undo = append(undo, func() { e.Search.Close() })
 	e.Outbox = outbox.New(st, bus)
 	e.Templates = templates.New(st)
-	e.Suggest = suggest.New(st, e.Templates, suggest.KeyringSecrets{Service: "threadline"}, log)
+	e.Suggest = suggest.New(st, e.Templates, llmSecrets{secrets}, log)
 	sent := &outbox.IMAPSent{Accounts: e.Mail}
 	e.Sender = &outbox.Sender{Outbox: e.Outbox, Logger: log,
 		Transport: &outbox.SMTPTransport{Accounts: e.Mail},
@@ -107,11 +111,7 @@ func Open(dir string, log *slog.Logger) (*Engine, error) {
 		OnSent: outbox.AfterSend{Threads: e.Mail, FollowUps: sentFollowUps{crm: e.CRM, mail: e.Mail},
 			Sent: sent}.Hook()}
 	if err := e.Sender.Start(context.Background()); err != nil {
-		e.Signals.Stop()
-		e.Search.Close()
-		e.Mail.Stop()
-		st.Close()
-		return nil, fmt.Errorf("start the outbox: %w", err)
+		return fail(fmt.Errorf("start the outbox: %w", err))
 	}
 	e.Reminders = &reminders.Scheduler{Store: st, Bus: bus, Source: dueFollowUps{e.CRM},
 		Notifier: desktopNotifier, Logger: log}

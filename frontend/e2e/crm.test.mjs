@@ -261,7 +261,7 @@ describe('CRM screens', { skip: missing ?? false }, () => {
   test('search and chip filters narrow the board; List and Grid show the same filter', async () => {
     await openBoard();
     const all = await page.locator('[data-testid="card"]').count();
-    await page.keyboard.press('/');
+    await page.keyboard.press('f');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'board-search');
     await page.keyboard.type('Quinn');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="card"]').length === 1, undefined, WAIT);

@@ -144,16 +144,20 @@ describe('app shell', { skip: missing ?? false }, () => {
     assert.equal(new URL(page.url()).hash, '#/board');
   });
 
-  test('keyboard Tab reaches the skip link, then every nav link in order', async () => {
+  test('keyboard Tab reaches the skip link, the global search, then every nav link in order', async () => {
     await load('#/board');
     await waitForHeading(page, 'Board');
     /** @type {string[]} */
     const focused = [];
-    for (let i = 0; i < pages.length + 1; i++) {
+    for (let i = 0; i < pages.length + 2; i++) {
       await page.keyboard.press('Tab');
-      focused.push(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
+      focused.push(
+        await page.evaluate(() =>
+          document.activeElement?.id === 'global-search' ? '#global-search' : (document.activeElement?.textContent?.trim() ?? ''),
+        ),
+      );
     }
-    assert.deepEqual(focused, ['Skip to content', ...pages.map((p) => p.label)]);
+    assert.deepEqual(focused, ['Skip to content', '#global-search', ...pages.map((p) => p.label)]);
 
     // Keyboard activation moves focus to the new page heading.
     await page.keyboard.press('Enter');

@@ -75,6 +75,21 @@ import type {
 } from './types';
 
 import { toCaptureStatus, toSignal, toThreadDetail, toThreadSummary } from './mail';
+import type {
+  AccountForm,
+  AccountList,
+  ComposeRequest,
+  ConnectionTest,
+  LlmSettings,
+  LlmSettingsUpdate,
+  OutboxItem,
+  Preset,
+  Rendered,
+  Suggestion,
+  Template,
+  TemplateInput,
+} from './compose';
+import type { SearchKind, SearchResult } from './search';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -329,6 +344,44 @@ export function createApiClient(options: ApiClientOptions = {}) {
       optional(request<unknown>('GET', '/api/capture/status', { signal })).then((r): CaptureStatus | null =>
         r === null ? null : toCaptureStatus(r),
       ),
+
+    // Follow-up rescheduling (complete and snooze are above).
+    rescheduleFollowUp: (id: string, dueAt: string, version?: number) =>
+      request<FollowUp>('PATCH', `/api/followups/${enc(id)}`, { body: { due_at: dueAt, version } }),
+
+    // Account management.
+    accountList: () => request<AccountList>('GET', '/api/accounts'),
+    accountPresets: () => request<{ presets: Preset[] }>('GET', '/api/accounts/presets').then((r) => r.presets ?? []),
+    createAccount: (body: AccountForm) => request<Account>('POST', '/api/accounts', { body }),
+    updateAccount: (id: string, body: AccountForm) => request<Account>('PUT', `/api/accounts/${enc(id)}`, { body }),
+    deleteAccount: (id: string) => request<void>('DELETE', `/api/accounts/${enc(id)}`),
+    testAccount: (body: AccountForm, id?: string) =>
+      request<ConnectionTest>('POST', id ? `/api/accounts/${enc(id)}/test` : '/api/accounts/test', { body }),
+
+    // Sending.
+    send: (body: ComposeRequest) => request<OutboxItem>('POST', '/api/outbox', { body }),
+    outbox: (state?: string) => list<OutboxItem>('/api/outbox' + queryString({ state })),
+    retryOutbox: (id: string) => request<OutboxItem>('POST', `/api/outbox/${enc(id)}/retry`),
+    deleteOutbox: (id: string) => request<void>('DELETE', `/api/outbox/${enc(id)}`),
+
+    // Templates, snippets and suggested replies.
+    templates: (kind?: 'template' | 'snippet') =>
+      request<{ templates: Template[] | null }>('GET', '/api/templates' + queryString({ kind })).then((r) => r.templates ?? []),
+    createTemplate: (body: TemplateInput) => request<Template>('POST', '/api/templates', { body }),
+    updateTemplate: (id: string, body: TemplateInput) => request<Template>('PUT', `/api/templates/${enc(id)}`, { body }),
+    deleteTemplate: (id: string) => request<void>('DELETE', `/api/templates/${enc(id)}`),
+    renderTemplate: (id: string, vars: Record<string, string>) =>
+      request<Rendered>('POST', `/api/templates/${enc(id)}/render`, { body: { vars } }),
+    suggestReply: (threadId: string, vars?: Record<string, string>) =>
+      request<Suggestion>('POST', '/api/suggest-reply', { body: { thread_id: threadId, vars } }),
+    llmSettings: () => request<LlmSettings>('GET', '/api/settings/llm'),
+    saveLlmSettings: (body: LlmSettingsUpdate) => request<LlmSettings>('PUT', '/api/settings/llm', { body }),
+
+    // Search.
+    search: (q: string, kind: SearchKind = 'all', opts: { limit?: number; cursor?: string; signal?: AbortSignal } = {}) =>
+      request<SearchResult>('GET', '/api/search' + queryString({ q, kind, limit: opts.limit, cursor: opts.cursor }), {
+        signal: opts.signal,
+      }),
   };
 }
 

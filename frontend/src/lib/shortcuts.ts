@@ -11,7 +11,8 @@ export const shortcutGroups: { title: string; items: Shortcut[] }[] = [
     title: 'Everywhere',
     items: [
       { keys: ['?'], label: 'Show these shortcuts' },
-      { keys: ['/'], label: 'Search on this page' },
+      { keys: ['/'], label: 'Search mail and leads' },
+      { keys: ['f'], label: 'Filter on this page' },
       { keys: ['Esc'], label: 'Close a dialog, clear the selection' },
     ],
   },
