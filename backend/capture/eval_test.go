@@ -1,7 +1,6 @@
 package capture_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"testing"
@@ -36,7 +35,7 @@ func corpus(t testing.TB) []evaldata.Message {
 	if _, err := exec.LookPath("npm"); err != nil && os.Getenv("CI") != "true" {
 		t.Skip("npm not installed; the corpus check needs it outside CI")
 	}
-	msgs, err := evaldata.Corpus(context.Background())
+	msgs, err := evaldata.Corpus()
 	if err != nil {
 		t.Fatal(err)
 	}

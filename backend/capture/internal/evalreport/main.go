@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -44,7 +43,7 @@ func run(verbose bool) error {
 		}
 	}
 
-	msgs, err := evaldata.Corpus(context.Background())
+	msgs, err := evaldata.Corpus()
 	if err != nil {
 		return err
 	}

