@@ -87,13 +87,14 @@ func resolve(ctx context.Context, t *tester, host string) bool {
 	})
 }
 
-func testIMAP(ctx context.Context, t *tester, a *Account, password string, dial Dialer) {
-	srv := a.IMAP
+// connectStep runs the DNS and TCP steps for srv and returns the connection
+// when both pass.
+func connectStep(ctx context.Context, t *tester, srv Server, dial Dialer) (net.Conn, bool) {
 	if !resolve(ctx, t, srv.Host) {
-		return
+		return nil, false
 	}
 	var conn net.Conn
-	if !t.step(StageTCP, func() (string, error) {
+	ok := t.step(StageTCP, func() (string, error) {
 		var err error
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		defer cancel()
@@ -102,7 +103,14 @@ func testIMAP(ctx context.Context, t *tester, a *Account, password string, dial 
 			return "", err
 		}
 		return "connected to " + conn.RemoteAddr().String(), nil
-	}) {
+	})
+	return conn, ok
+}
+
+func testIMAP(ctx context.Context, t *tester, a *Account, password string, dial Dialer) {
+	srv := a.IMAP
+	conn, ok := connectStep(ctx, t, srv, dial)
+	if !ok {
 		return
 	}
 	opts := &imapclient.Options{TLSConfig: &tls.Config{ServerName: srv.Host}}
@@ -188,20 +196,8 @@ func tlsDetail(cs tls.ConnectionState) string {
 
 func testSMTP(ctx context.Context, t *tester, a *Account, password string, dial Dialer) {
 	srv := a.SMTP
-	if !resolve(ctx, t, srv.Host) {
-		return
-	}
-	var conn net.Conn
-	if !t.step(StageTCP, func() (string, error) {
-		var err error
-		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-		defer cancel()
-		conn, err = dial(dctx, "tcp", srv.addr())
-		if err != nil {
-			return "", err
-		}
-		return "connected to " + conn.RemoteAddr().String(), nil
-	}) {
+	conn, ok := connectStep(ctx, t, srv, dial)
+	if !ok {
 		return
 	}
 	_ = conn.SetDeadline(time.Now().Add(time.Minute))
