@@ -29,7 +29,7 @@ class FollowUpBadge {
     if (this.#started) return;
     this.#started = true;
     void this.refresh();
-    for (const t of ['reminder.due', 'followup.due', 'followup.created', 'followup.updated', 'followup.cancelled', 'stream.lagged']) {
+    for (const t of ['reminder.due', 'followup.created', 'followup.updated', 'followup.cancelled', 'stream.lagged']) {
       events.subscribe(t, () => this.soon());
     }
     // Something due later today becomes "due" without any event.
