@@ -4,12 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"threadline/backend/search"
 )
 
 func (s *Server) routesSearch() {
 	s.handle("GET /api/search", s.search)
+	s.handle("GET /api/search/counts", s.searchCounts)
 	s.handle("GET /api/search/status", s.searchStatus)
 	s.handle("POST /api/search/reindex", s.searchReindex)
 	s.mappers = append(s.mappers, searchErrors)
@@ -39,7 +41,9 @@ func (s *Server) searchIndex() (*search.Index, error) {
 // becomes a clause over several fields.
 const maxQueryLen = 1000
 
-// search serves GET /api/search?q=&kind=mail|leads|all&limit=&cursor=&sort=relevance|date&counts=true|false.
+// search serves GET /api/search?q=&kind=mail|leads|all&limit=&cursor=&sort=relevance|date&counts=false|true.
+// Counts are off unless asked for: a page of hits comes back sooner
+// without them, and /api/search/counts gives them on their own.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	idx, err := s.searchIndex()
 	if err != nil {
@@ -67,9 +71,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		req.Limit = n
 	}
 	switch v := qv.Get("counts"); v {
-	case "", "true", "1":
-	case "false", "0":
-		req.NoCounts = true
+	case "", "false", "0":
+	case "true", "1":
+		req.Counts = true
 	default:
 		return BadRequest("counts", "counts must be true or false, not %q", v)
 	}
@@ -84,6 +88,24 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return WriteJSON(w, http.StatusOK, res)
+}
+
+// searchCounts serves GET /api/search/counts?q=: every match of the query
+// counted by kind, folder and stage.
+func (s *Server) searchCounts(w http.ResponseWriter, r *http.Request) error {
+	idx, err := s.searchIndex()
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query().Get("q")
+	if len(q) > maxQueryLen {
+		return BadRequest("q", "the query is %d bytes long; the limit is %d", len(q), maxQueryLen)
+	}
+	c, err := idx.Count(r.Context(), q, time.Time{})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, c)
 }
 
 // searchStatus serves GET /api/search/status: rebuild progress, pending

@@ -82,7 +82,7 @@ func getSearch(t *testing.T, s *Server, params url.Values) (int, string) {
 
 func TestSearchAPI(t *testing.T) {
 	s := newSearchServer(t)
-	code, body := getSearch(t, s, url.Values{"q": {"invoice"}})
+	code, body := getSearch(t, s, url.Values{"q": {"invoice"}, "counts": {"true"}})
 	if code != 200 {
 		t.Fatalf("GET /api/search: %d %s", code, body)
 	}
@@ -116,10 +116,25 @@ func TestSearchAPI(t *testing.T) {
 		t.Fatalf("kind=leads: %d %s", code, body)
 	}
 
-	// counts=false leaves the counts out.
-	code, body = getSearch(t, s, url.Values{"q": {"invoice"}, "counts": {"false"}})
-	if code != 200 || strings.Contains(body, `"counts"`) || !strings.Contains(body, `"total":3`) {
-		t.Fatalf("counts=false: %d %s", code, body)
+	// Without counts=true the counts are left out; the total of a
+	// relevance search is still exact.
+	code, body = getSearch(t, s, url.Values{"q": {"invoice"}})
+	if code != 200 || strings.Contains(body, `"counts"`) || !strings.Contains(body, `"total":3,"total_exact":true`) {
+		t.Fatalf("no counts: %d %s", code, body)
+	}
+	// The counts alone.
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/api/search/counts?q=invoice", nil))
+	var counts struct {
+		Kinds map[string]int `json:"kinds"`
+	}
+	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &counts) != nil || counts.Kinds["mail"] != 2 || counts.Kinds["lead"] != 1 {
+		t.Fatalf("GET /api/search/counts: %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/api/search/counts?q=%22open", nil))
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"field":"q"`) {
+		t.Fatalf("counts with a malformed query: %d %s", rec.Code, rec.Body)
 	}
 
 	// Pagination: two pages of one and the rest.

@@ -69,7 +69,7 @@ func runSearch(env Env, args []string) error {
 	if strings.TrimSpace(q) == "" {
 		return usageError{"search needs a query, e.g. threadline search from:alice invoice"}
 	}
-	req := search.Request{Query: q, Limit: *limit, Sort: *sortBy}
+	req := search.Request{Query: q, Limit: *limit, Sort: *sortBy, Counts: true}
 	switch *kind {
 	case "all":
 	case "mail":

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -70,6 +71,11 @@ type Index struct {
 
 	mu   sync.RWMutex // guards bidx, which a rebuild replaces
 	bidx bleve.Index
+	// gen changes whenever the index's content may have: after every
+	// batch and when bidx is replaced. Caches of index-wide figures
+	// (the day histogram) are keyed by it.
+	gen  atomic.Uint64
+	days dayCache
 
 	loaders map[Kind]Loader
 
@@ -188,6 +194,7 @@ func (x *Index) create() error {
 		return fmt.Errorf("search: write index metadata: %w", err)
 	}
 	x.bidx = b
+	x.gen.Add(1)
 	return nil
 }
 
@@ -386,6 +393,7 @@ func (x *Index) applyLog() (int, error) {
 	// Batch returns once Bleve has persisted the batch, so deleting the log
 	// entries afterwards cannot lose a change.
 	err = x.bidx.Batch(b)
+	x.gen.Add(1)
 	x.mu.RUnlock()
 	if err != nil {
 		return 0, fmt.Errorf("search: write index batch: %w", err)
@@ -654,7 +662,9 @@ func (x *Index) indexDocs(docs []Doc) error {
 			return fmt.Errorf("search: index %s: %w", id, err)
 		}
 	}
-	if err := x.bidx.Batch(b); err != nil {
+	err := x.bidx.Batch(b)
+	x.gen.Add(1)
+	if err != nil {
 		return fmt.Errorf("search: write index batch: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -199,7 +200,7 @@ func TestSearchKindsCountsAndSnippets(t *testing.T) {
 	}
 	e.sync(t)
 
-	res := e.search(t, search.Request{Query: "quarterly", Kind: search.KindMail})
+	res := e.search(t, search.Request{Query: "quarterly", Kind: search.KindMail, Counts: true})
 	if got := ids(res); !slices.Equal(got, []string{"mail:m1", "mail:m2"}) {
 		t.Fatalf("kind=mail: %v", got)
 	}
@@ -209,7 +210,17 @@ func TestSearchKindsCountsAndSnippets(t *testing.T) {
 	if len(res.Counts.Folders) != 1 || res.Counts.Folders[0] != (search.FolderCount{Account: "work", Folder: "INBOX", Count: 2}) {
 		t.Errorf("folder counts %+v", res.Counts.Folders)
 	}
-	res = e.search(t, search.Request{Query: "pipeline:p1", Kind: search.KindLead})
+	if res.Total != 2 || !res.TotalExact {
+		t.Errorf("kind=mail with counts: total %d exact %v; want 2 exact", res.Total, res.TotalExact)
+	}
+	if plain := e.search(t, search.Request{Query: "quarterly", Kind: search.KindMail}); plain.Counts != nil {
+		t.Errorf("counts without asking: %+v", plain.Counts)
+	}
+	c, err := e.idx.Count(context.Background(), "quarterly", time.Time{})
+	if err != nil || !reflect.DeepEqual(c, res.Counts) {
+		t.Errorf("Count: %+v, %v; want the search's counts %+v", c, err, res.Counts)
+	}
+	res = e.search(t, search.Request{Query: "pipeline:p1", Kind: search.KindLead, Counts: true})
 	if len(res.Counts.Stages) != 2 || res.Counts.Stages[0].Count != 1 || res.Counts.Stages[0].Name == "" {
 		t.Errorf("stage counts %+v", res.Counts.Stages)
 	}
@@ -251,9 +262,9 @@ func TestSearchPagination(t *testing.T) {
 		var seen []string
 		cur := ""
 		for page := 0; ; page++ {
-			res := e.search(t, search.Request{Query: "hello", Limit: 10, Cursor: cur, Sort: sortBy})
-			if res.Total != 25 {
-				t.Fatalf("%s: Total %d", sortBy, res.Total)
+			res := e.search(t, search.Request{Query: "hello", Limit: 10, Cursor: cur, Sort: sortBy, Counts: true})
+			if res.Total != 25 || !res.TotalExact {
+				t.Fatalf("%s: Total %d exact %v", sortBy, res.Total, res.TotalExact)
 			}
 			if (cur == "") != (res.Counts != nil) {
 				t.Fatalf("%s page %d: counts %v; want them on the first page only", sortBy, page, res.Counts)

@@ -29,10 +29,10 @@ type Request struct {
 	Sort string
 	// Now anchors relative dates (after:7d); zero means time.Now().
 	Now time.Time
-	// NoCounts leaves Counts out even on the first page: counting visits
-	// every match, and a search-as-you-type box may not need them on
-	// every keystroke.
-	NoCounts bool
+	// Counts asks for Counts on the first page. Counting visits every
+	// match, so a page of hits comes back sooner without them; Count
+	// gives them on their own.
+	Counts bool
 }
 
 // MaxLimit bounds Request.Limit.
@@ -55,8 +55,9 @@ type Hit struct {
 	Place string `json:"place,omitempty"`
 }
 
-// Counts break down every match of the query, whatever Kind shows. Only
-// the first page (no cursor) has them; later pages leave them out.
+// Counts break down every match of the query, whatever Kind shows. A
+// search has them on its first page when asked (Request.Counts); Count
+// computes them alone.
 type Counts struct {
 	Kinds   map[Kind]int  `json:"kinds"`
 	Folders []FolderCount `json:"folders"`
@@ -79,10 +80,13 @@ type StageCount struct {
 
 // Result is one page of hits.
 type Result struct {
-	// Total is how many records of the requested kind match.
-	Total  int     `json:"total"`
-	Hits   []Hit   `json:"hits"`
-	Counts *Counts `json:"counts,omitempty"`
+	// Total is how many records of the requested kind match when
+	// TotalExact; a newest-first page that found its hits among recent
+	// documents only knows that at least Total match.
+	Total      int     `json:"total"`
+	TotalExact bool    `json:"total_exact"`
+	Hits       []Hit   `json:"hits"`
+	Counts     *Counts `json:"counts,omitempty"`
 	// NextCursor fetches the next page; empty on the last one.
 	NextCursor string `json:"next_cursor,omitempty"`
 }
@@ -172,6 +176,8 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	res := &Result{Hits: []Hit{}}
 	req := bleve.NewSearchRequestOptions(main, r.Limit+1, cur.Offset, false)
 	req.Fields = []string{fTitle, fThread, fPlace, fDateSort}
+	firstPage := r.Cursor == ""
+	var sr *bleve.SearchResult
 	if r.Sort == "date" {
 		req.SortBy([]string{"-" + fDateSort, "-_id"})
 		// Scores would be computed for every match and then ignored.
@@ -180,33 +186,24 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 			req.SearchAfter = cur.After
 			req.From = 0
 		}
+		sr, res.TotalExact, err = x.searchNewest(ctx, main, req)
+	} else {
+		sr, err = x.bidx.SearchInContext(ctx, req)
+		res.TotalExact = true
 	}
-	// Counts read doc values for every match, the biggest part of a
-	// search's cost; they do not change from page to page, so only the
-	// first page has them. They cover every kind, so a search limited to
-	// one kind counts in a second, score-less search without hits.
-	firstPage := r.Cursor == "" && !r.NoCounts
-	if firstPage && r.Kind == "" {
-		req.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
-	}
-	sr, err := x.bidx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	res.Total = int(sr.Total)
-	if firstPage {
-		facets := sr.Facets
-		if r.Kind != "" {
-			creq := bleve.NewSearchRequestOptions(q, 0, 0, false)
-			creq.Score = bleve.ScoreNone
-			creq.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
-			cr, err := x.bidx.SearchInContext(ctx, creq)
-			if err != nil {
-				return nil, fmt.Errorf("search: %w", err)
-			}
-			facets = cr.Facets
+	if firstPage && r.Counts {
+		if res.Counts, err = x.count(ctx, q); err != nil {
+			return nil, err
 		}
-		res.Counts = countsFrom(facets["f"])
+		if r.Kind == "" {
+			res.Total, res.TotalExact = res.Counts.Kinds[KindMail]+res.Counts.Kinds[KindLead], true
+		} else {
+			res.Total, res.TotalExact = res.Counts.Kinds[r.Kind], true
+		}
 	}
 
 	hits := sr.Hits
@@ -236,6 +233,33 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// Count breaks down every match of query by kind, folder and stage.
+func (x *Index) Count(ctx context.Context, q string, now time.Time) (*Counts, error) {
+	expr, err := x.Parse(q, now)
+	if err != nil {
+		return nil, err
+	}
+	bq := newCompiler(x.im).compile(expr, false)
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.bidx == nil {
+		return nil, fmt.Errorf("search: the index is closed")
+	}
+	return x.count(ctx, bq)
+}
+
+// count runs q for its facets alone. Callers hold x.mu for reading.
+func (x *Index) count(ctx context.Context, q query.Query) (*Counts, error) {
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	req.Score = bleve.ScoreNone
+	req.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
+	sr, err := x.bidx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: count: %w", err)
+	}
+	return countsFrom(sr.Facets["f"]), nil
 }
 
 // maxFacetTerms bounds the folders and stages counted; beyond it the

@@ -89,7 +89,7 @@ import type {
   Template,
   TemplateInput,
 } from './compose';
-import type { SearchKind, SearchResult } from './search';
+import type { SearchCounts, SearchKind, SearchResult } from './search';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -378,10 +378,19 @@ export function createApiClient(options: ApiClientOptions = {}) {
     saveLlmSettings: (body: LlmSettingsUpdate) => request<LlmSettings>('PUT', '/api/settings/llm', { body }),
 
     // Search.
-    search: (q: string, kind: SearchKind = 'all', opts: { limit?: number; cursor?: string; signal?: AbortSignal } = {}) =>
-      request<SearchResult>('GET', '/api/search' + queryString({ q, kind, limit: opts.limit, cursor: opts.cursor }), {
-        signal: opts.signal,
-      }),
+    search: (
+      q: string,
+      kind: SearchKind = 'all',
+      opts: { limit?: number; cursor?: string; sort?: 'relevance' | 'date'; signal?: AbortSignal } = {},
+    ) =>
+      request<SearchResult>(
+        'GET',
+        '/api/search' + queryString({ q, kind, limit: opts.limit, cursor: opts.cursor, sort: opts.sort }),
+        { signal: opts.signal },
+      ),
+    /** Every match counted by kind, folder and stage: slower than a page of hits. */
+    searchCounts: (q: string, signal?: AbortSignal) =>
+      request<SearchCounts>('GET', '/api/search/counts' + queryString({ q }), { signal }),
   };
 }
 

@@ -13,20 +13,26 @@ const hit = (kind: 'mail' | 'lead', id: string, extra: Partial<SearchHit> = {}):
 });
 
 describe('groupResults', () => {
-  it('puts Mail before Leads with the totals from counts', () => {
-    const g = groupResults({
-      total: 5,
-      hits: [hit('lead', 'l1'), hit('mail', 'm1'), hit('mail', 'm2')],
-      counts: { kinds: { mail: 40, lead: 1 }, folders: [], stages: [] },
-    });
-    expect(g.map((x) => [x.label, x.count, x.hits.map((h) => h.id)])).toEqual([
-      ['Mail', 40, ['m1', 'm2']],
-      ['Leads', 1, ['l1']],
+  const page = (hits: SearchHit[] | null, total: number, exact = true) => ({ total, total_exact: exact, hits });
+  it('puts Mail before Leads with the totals from counts once they come', () => {
+    const mail = page([hit('mail', 'm1'), hit('mail', 'm2')], 21, false);
+    const lead = page([hit('lead', 'l1')], 1);
+    expect(groupResults({ lead, mail }).map((x) => [x.label, x.count, x.countExact, x.hits.map((h) => h.id)])).toEqual([
+      ['Mail', 21, false, ['m1', 'm2']],
+      ['Leads', 1, true, ['l1']],
+    ]);
+    const counts = { kinds: { mail: 40, lead: 1 }, folders: [], stages: [] };
+    expect(groupResults({ lead, mail }, counts).map((x) => [x.label, x.count, x.countExact])).toEqual([
+      ['Mail', 40, true],
+      ['Leads', 1, true],
     ]);
   });
-  it('leaves out empty kinds and copes without counts or hits', () => {
-    expect(groupResults({ total: 1, hits: [hit('lead', 'l1')] }).map((x) => x.label)).toEqual(['Leads']);
-    expect(groupResults({ total: 0, hits: null })).toEqual([]);
+  it('leaves out empty kinds and copes without hits', () => {
+    expect(groupResults({ lead: page([hit('lead', 'l1')], 1), mail: page(null, 0) }).map((x) => x.label)).toEqual([
+      'Leads',
+    ]);
+    expect(groupResults({ mail: page(null, 0) })).toEqual([]);
+    expect(groupResults({})).toEqual([]);
   });
 });
 

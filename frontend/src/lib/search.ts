@@ -1,4 +1,5 @@
-// Shapes of GET /api/search and how the global search box presents them.
+// Shapes of GET /api/search and /api/search/counts, and how the global
+// search box presents them.
 
 export type SearchKind = 'all' | 'mail' | 'leads';
 
@@ -16,14 +17,19 @@ export interface SearchHit {
   place?: string;
 }
 
+export interface SearchCounts {
+  kinds: Partial<Record<'mail' | 'lead', number>>;
+  folders: { account: string; folder: string; count: number }[] | null;
+  stages: { stage: string; name: string; count: number }[] | null;
+}
+
 export interface SearchResult {
+  /** How many match; only a lower bound unless total_exact. */
   total: number;
+  total_exact: boolean;
   hits: SearchHit[] | null;
-  counts?: {
-    kinds: Partial<Record<'mail' | 'lead', number>>;
-    folders: { account: string; folder: string; count: number }[] | null;
-    stages: { stage: string; name: string; count: number }[] | null;
-  };
+  /** Only when asked for with counts=true. */
+  counts?: SearchCounts;
   next_cursor?: string;
 }
 
@@ -32,25 +38,36 @@ export interface SearchGroup {
   label: string;
   /** Every match of that kind, not only the ones shown. */
   count: number;
+  /** False while count is only "at least". */
+  countExact: boolean;
   hits: SearchHit[];
 }
 
 /**
  * Groups hits as the results panel shows them: Mail first, then Leads, each
- * with its total from the counts (or the hits shown when the page has no
- * counts). Empty groups are left out.
+ * from its own search, with its total from the counts when they have come,
+ * else from the search itself. Empty groups are left out.
  */
-export function groupResults(res: SearchResult): SearchGroup[] {
-  const hits = res.hits ?? [];
+export function groupResults(
+  parts: Partial<Record<'mail' | 'lead', SearchResult>>,
+  counts?: SearchCounts,
+): SearchGroup[] {
   const groups: SearchGroup[] = [];
   for (const [kind, label] of [
     ['mail', 'Mail'],
     ['lead', 'Leads'],
   ] as const) {
-    const mine = hits.filter((h) => h.kind === kind);
-    const count = res.counts?.kinds?.[kind] ?? mine.length;
+    const res = parts[kind];
+    const mine = (res?.hits ?? []).filter((h) => h.kind === kind);
+    let count = res?.total ?? mine.length;
+    let countExact = res?.total_exact ?? false;
+    const counted = counts?.kinds?.[kind];
+    if (counted !== undefined) {
+      count = counted;
+      countExact = true;
+    }
     if (mine.length === 0 && count === 0) continue;
-    groups.push({ kind, label, count: Math.max(count, mine.length), hits: mine });
+    groups.push({ kind, label, count: Math.max(count, mine.length), countExact, hits: mine });
   }
   return groups;
 }

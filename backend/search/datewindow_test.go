@@ -1,0 +1,94 @@
+package search_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"threadline/backend/search"
+	"threadline/backend/search/searchtest"
+)
+
+// Newest-first pages come from a window of recent days when it holds
+// enough matches; they must be the same pages a search of everything would
+// give, for frequent, rare and absent words, across page boundaries and
+// with the cursor landing mid-day.
+func TestSearchNewestFirstWindows(t *testing.T) {
+	e := newEnv(t, search.Options{})
+	const n = 6000 // three first windows' worth
+	start := day("2020-01-01")
+	var docs []search.Doc
+	type rec struct {
+		id   string
+		date time.Time
+		body string
+	}
+	var all []rec
+	for i := 0; i < n; i++ {
+		body := "common"
+		if i%7 == 0 {
+			body += " weekly"
+		}
+		if i%997 == 0 {
+			body += " rare"
+		}
+		// Twelve documents a day, hours apart; ids do not follow dates, so
+		// the order cannot come from insertion.
+		d := start.Add(time.Duration(i/12)*24*time.Hour + time.Duration(i%12)*time.Hour)
+		id := fmt.Sprintf("m%05d", (i*7919)%n)
+		docs = append(docs, &search.MessageDoc{ID: id, Folder: "INBOX", Subject: "s", Body: body, Date: d})
+		all = append(all, rec{id, d, body})
+	}
+	if err := searchtest.Put(e.st, docs...); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	slices.SortFunc(all, func(a, b rec) int {
+		if c := b.date.Compare(a.date); c != 0 {
+			return c
+		}
+		return strings.Compare(b.id, a.id)
+	})
+	for _, word := range []string{"common", "weekly", "rare", "absent"} {
+		var want []string
+		for _, r := range all {
+			if slices.Contains(strings.Fields(r.body), word) {
+				want = append(want, r.id)
+			}
+		}
+		var got []string
+		cur := ""
+		for page := 0; page < 400; page++ {
+			res := e.search(t, search.Request{Query: word, Kind: search.KindMail, Sort: "date", Limit: 50, Cursor: cur})
+			if page == 0 {
+				if res.TotalExact && res.Total != len(want) || !res.TotalExact && (res.Total < 51 || res.Total > len(want)) {
+					t.Errorf("%s: total %d (exact %v); %d match", word, res.Total, res.TotalExact, len(want))
+				}
+				if word == "common" && res.TotalExact {
+					t.Errorf("common: the first page counted every match; it should have stopped in the newest window")
+				}
+			}
+			for _, h := range res.Hits {
+				got = append(got, h.ID)
+			}
+			if res.NextCursor == "" {
+				break
+			}
+			cur = res.NextCursor
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d hits newest first, want %d; first difference at %d", word, len(got), len(want), firstDiff(got, want))
+		}
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
