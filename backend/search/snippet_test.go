@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -35,5 +36,27 @@ func TestHighlight(t *testing.T) {
 	}
 	if got := highlight(long, m, 200); !strings.HasPrefix(got, "filler words") || !strings.HasSuffix(got, " …") {
 		t.Errorf("no match in a long text: %q; want its start", got)
+	}
+}
+
+// The ASCII fast path finds the same words as the Unicode tokenizer.
+func TestASCIIMarksAgreeWithTokenizer(t *testing.T) {
+	m := &marks{terms: map[string]bool{"invoice": true, "don't": true, "1,000": true, "net": true, "re": true, "x_y": true}, prefixes: []string{"pay"}}
+	texts := []string{
+		"Your INVOICE, paid: 1,000 dollars; don't pay twice. lists.sourceforge.net Re:hello x_y",
+		"'quoted' invoice's payments (pay) - invoices 3.14 a,b 1,2,3 --net-- _under_",
+		strings.Repeat("Payment due for invoice #42. ", 20),
+	}
+	for _, text := range texts {
+		var want []span
+		for _, tk := range snippetTokenizer.Tokenize([]byte(text)) {
+			if m.match(fold(tk.Term)) {
+				want = append(want, span{tk.Start, tk.End})
+			}
+		}
+		got := asciiMarks(text, 0, m)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q:\n got %v\nwant %v", text, got, want)
+		}
 	}
 }
