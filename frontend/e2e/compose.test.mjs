@@ -101,6 +101,12 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
     const group = page.locator('[data-testid="search-group-lead"]');
     await group.waitFor(WAIT);
     assert.match(await group.locator("h3").innerText(), /Leads\s*1/i);
+    // The count is exact (no "+"): the leads page counted every match, and /api/search/counts agrees.
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="search-count-lead"]')?.textContent?.trim() === '1',
+      undefined,
+      WAIT,
+    );
     assert.equal(await group.locator('mark').first().innerText(), 'Quartz');
     await page.screenshot({ path: join(shots, 'search.png') });
 
