@@ -133,9 +133,11 @@ func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.Sear
 			return sr, false, nil
 		}
 		if sr.Total == 0 {
-			// Rarer than one in the window's documents: the whole index
-			// costs little more than the next window would.
-			break
+			// Nothing recent matches: look much further back before
+			// settling for the whole index, whose date order costs a doc
+			// value read for every match.
+			window = docs * 16
+			continue
 		}
 		// Aim for twice the matches the page needs at the rate seen.
 		window = int(float64(docs) * 2 * float64(want) / float64(sr.Total))
