@@ -431,16 +431,19 @@ func isContactForm(e *envelope, text []byte) bool {
 		return false
 	}
 	subj := strings.ToLower(e.subject)
-	mention := strings.Contains(subj, "form") || strings.Contains(subj, "submission") ||
-		strings.Contains(subj, "enquiry") || strings.Contains(subj, "inquiry") || strings.Contains(subj, "contact")
+	mention := containsAny(subj, formSubjectWords)
 	if !mention {
 		head := text
 		if len(head) > 600 {
 			head = head[:600]
 		}
 		head = bytes.ToLower(head)
-		mention = bytes.Contains(head, []byte("form")) || bytes.Contains(head, []byte("submission")) ||
-			bytes.Contains(head, []byte("submitted"))
+		for _, w := range formTextWords {
+			if bytes.Contains(head, []byte(w)) {
+				mention = true
+				break
+			}
+		}
 	}
 	if !mention {
 		return false
@@ -452,6 +455,16 @@ func isContactForm(e *envelope, text []byte) bool {
 		containsAny(strings.ToLower(e.from.name), formWords)
 	return machine || bytes.Contains(text, []byte(e.replyTo.email))
 }
+
+// What a website's form notification says about itself, in its subject
+// and in the opening of its text. Sites name their forms after what the
+// visitor asked for (a demo, a callback, a quote) as often as "contact".
+var (
+	formSubjectWords = []string{"form", "submission", "enquiry", "inquiry", "contact", "website", "web site",
+		"visitor", "callback", "call back", "demo request", "quote request", "new lead", "new response",
+		"talk to sales", "completed \""}
+	formTextWords = []string{"form", "submission", "submitted", "visitor", "website", "web site", "new response"}
+)
 
 func containsAny(s string, words []string) bool {
 	for _, w := range words {

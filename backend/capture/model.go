@@ -10,7 +10,7 @@ import (
 )
 
 //go:generate go run ./internal/gentrain -out trainingdata/train -owner trainingdata/owner.json
-//go:generate go run ./internal/train -data trainingdata/train -owner trainingdata/owner.json -out model.bin
+//go:generate go run ./internal/train -data trainingdata/train,trainingdata/handwritten -owner trainingdata/owner.json -out model.bin
 
 // shippedModel is the model trained from trainingdata/train at build time.
 //

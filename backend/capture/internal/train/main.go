@@ -7,12 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"threadline/backend/capture"
 )
 
 func main() {
-	data := flag.String("data", "trainingdata/train", "training set: DIR/<category>/*.eml")
+	data := flag.String("data", "trainingdata/train,trainingdata/handwritten", "training sets, comma-separated: DIR/<category>/*.eml")
 	owner := flag.String("owner", "trainingdata/owner.json", "mailbox owner the set was written for")
 	out := flag.String("out", "model.bin", "weights file to write")
 	flag.Parse()
@@ -23,9 +24,13 @@ func main() {
 }
 
 func run(data, ownerPath, out string) error {
-	examples, err := capture.LoadExamples(data)
-	if err != nil {
-		return err
+	var examples []capture.Example
+	for _, dir := range strings.Split(data, ",") {
+		ex, err := capture.LoadExamples(dir)
+		if err != nil {
+			return err
+		}
+		examples = append(examples, ex...)
 	}
 	owner, err := capture.LoadOwner(ownerPath)
 	if err != nil {
