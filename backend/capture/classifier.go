@@ -89,6 +89,9 @@ func (m *Model) logits(x *vector, out *[numClasses]float64) {
 	var acc [numClasses]float32
 	w := m.w
 	for _, f := range x.feats {
+		if !m.isUsed(f.idx) {
+			continue
+		}
 		row := w[int(f.idx)*numClasses : int(f.idx)*numClasses+numClasses : int(f.idx)*numClasses+numClasses]
 		for k := range acc {
 			acc[k] += row[k] * f.val
@@ -183,7 +186,9 @@ func (c *Classifier) reasons(x *vector, rival int, layer *Layer) []Reason {
 			}
 			continue
 		}
-		text += effect(f)
+		if c.model.isUsed(f.idx) {
+			text += effect(f)
+		}
 	}
 	if math.Abs(text) >= minEffect {
 		out = append(out, Reason{Text: c.wordsReason(x, rival, text > 0), Effect: text})
@@ -229,6 +234,9 @@ func (c *Classifier) wordsReason(x *vector, rival int, towardLead bool) string {
 	}
 	var top [3]cand
 	for _, r := range x.wordRef {
+		if !c.model.isUsed(r.idx) {
+			continue
+		}
 		row := c.model.w[int(r.idx)*numClasses:]
 		e := row[0] - row[rival]
 		if !towardLead {
