@@ -325,27 +325,52 @@ func (x *vector) build(o *Owner) {
 
 // blankAddresses overwrites e-mail addresses and links with spaces: they
 // name a particular sender or site, which is the learned layer's business,
-// and are not wording.
+// and are not wording. A word (a run between spaces, tabs and line ends)
+// is blanked when it holds an @ or starts with http, <http, (http or www.
+// The markers are searched for rather than every word tested, because
+// most words have none.
 func blankAddresses(b []byte) {
-	if bytes.IndexByte(b, '@') < 0 && !bytes.Contains(b, []byte("http")) && !bytes.Contains(b, []byte("www.")) {
-		return
+	for i := 0; ; {
+		k := bytes.IndexByte(b[i:], '@')
+		if k < 0 {
+			break
+		}
+		start, end := wordAt(b, i+k)
+		blank(b[start:end])
+		i = end
 	}
-	for i := 0; i < len(b); {
-		if b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(b) && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
-			j++
-		}
-		run := b[i:j]
-		if bytes.IndexByte(run, '@') >= 0 || bytes.HasPrefix(run, []byte("http")) || bytes.HasPrefix(run, []byte("www.")) ||
-			bytes.HasPrefix(run, []byte("<http")) || bytes.HasPrefix(run, []byte("(http")) {
-			for k := i; k < j; k++ {
-				b[k] = ' '
+	for _, m := range [...]string{"http", "www."} {
+		for i := 0; ; {
+			k := bytes.Index(b[i:], []byte(m))
+			if k < 0 {
+				break
 			}
+			at := i + k
+			start, end := wordAt(b, at)
+			if at == start || m == "http" && at == start+1 && (b[start] == '<' || b[start] == '(') {
+				blank(b[start:end])
+			}
+			i = end
 		}
-		i = j
 	}
+}
+
+func blank(b []byte) {
+	for i := range b {
+		b[i] = ' '
+	}
+}
+
+func isWordSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
+
+// wordAt returns the bounds of the word around b[i], which is not a space.
+func wordAt(b []byte, i int) (start, end int) {
+	start, end = i, i+1
+	for start > 0 && !isWordSpace(b[start-1]) {
+		start--
+	}
+	for end < len(b) && !isWordSpace(b[end]) {
+		end++
+	}
+	return start, end
 }
