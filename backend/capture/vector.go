@@ -88,21 +88,21 @@ const noFeature = ^uint32(0)
 // appendWords appends the hashes of the words of the owner's addresses:
 // the parts of the local part ("sam.rivera" gives sam and rivera) and the
 // first label of each non-free-mail domain (brightpath).
-func (o *Owner) appendWords(dst []uint64) []uint64 {
+func (o *Owner) appendWords(dst []uint64, buf *[64]byte) []uint64 {
 	for _, a := range o.Addresses {
 		a := addr{email: strings.ToLower(a)}
-		tokenize([]byte(a.local()), func(w []byte) {
+		tokenize([]byte(a.local()), buf, func(w []byte, h uint64) {
 			if len(w) > 1 {
-				dst = append(dst, hashBytes(w))
+				dst = append(dst, h)
 			}
 		})
 		if d := a.domain(); d != "" && !freeMail[d] {
 			if i := strings.IndexByte(d, '.'); i > 0 {
 				d = d[:i]
 			}
-			tokenize([]byte(d), func(w []byte) {
+			tokenize([]byte(d), buf, func(w []byte, h uint64) {
 				if len(w) > 1 {
-					dst = append(dst, hashBytes(w))
+					dst = append(dst, h)
 				}
 			})
 		}
@@ -135,6 +135,7 @@ type vector struct {
 	nActive    int
 	ownerWords []uint64 // hashes of the owner's name and company words
 	scratch    []byte
+	word       [64]byte // scratch: the word being tokenized
 }
 
 // build turns a parsed message into features.
@@ -251,9 +252,8 @@ func (x *vector) build(o *Owner) {
 	var prev uint64
 	n := 0
 	x.nActive = 0
-	x.ownerWords = o.appendWords(x.ownerWords[:0])
-	tokenize(x.scratch, func(w []byte) {
-		h := hashBytes(w)
+	x.ownerWords = o.appendWords(x.ownerWords[:0], &x.word)
+	tokenize(x.scratch, &x.word, func(w []byte, h uint64) {
 		for _, ow := range x.ownerWords {
 			if h == ow {
 				// The owner's own name and company say nothing general
@@ -300,8 +300,8 @@ func (x *vector) build(o *Owner) {
 	}
 	// Subject words again in their own namespace: the same word means more
 	// in a subject line.
-	tokenize(x.scratch[:subjectEnd], func(w []byte) {
-		if h := hashBytes(w); !isStopword(h) && !slices.Contains(x.ownerWords, h) {
+	tokenize(x.scratch[:subjectEnd], &x.word, func(_ []byte, h uint64) {
+		if !isStopword(h) && !slices.Contains(x.ownerWords, h) {
 			x.feats = append(x.feats, feat{bucket(mix(h, nsSubject)), 1})
 		}
 	})
