@@ -59,10 +59,10 @@ const maxHFieldName = 32
 // with Received, DKIM and vendor fields.
 //
 // Its values must equal what go-message's textproto.ReadHeader and
-// Header.Get return for the same fields read from the header's wanted
-// fields alone, bounded by maxHeaderBytes: the model was trained on those
-// values, and TestHeaderMatchesGoMessage holds the two together. In
-// particular:
+// Header.Get return when given only the lines of these fields, at most
+// maxHeaderBytes of them, which is how parse read headers before: the
+// model was trained on those values. The TestHeaderMatchesGoMessage tests
+// and FuzzHeader hold the two together. In particular:
 //   - field names match case-insensitively, but a space before the colon
 //     makes a name that is not read;
 //   - a line starting with a space or tab continues the field above it;
@@ -120,7 +120,8 @@ func (h *header) read(head []byte) {
 		} else if !keep {
 			continue
 		}
-		// Every line read counts with a line end, as if it had one.
+		// Every line read counts with a line end: go-message was given
+		// one where the header had none.
 		if len(line)+1 > budget {
 			line = line[:budget]
 			budget = 0

@@ -47,9 +47,9 @@ type envelope struct {
 	autoSub     string // lower case; "no" is stored as ""
 	bulkService bool   // header set by a bulk-mail service
 	htmlOnly    bool
-	links       int    // URLs in the text read
-	text        []byte // decoded, quoted replies removed, at most maxTextBytes
-	hdr         header
+	links       int          // URLs in the text read
+	text        []byte       // decoded, quoted replies removed, at most maxTextBytes
+	hdr         header       // scratch: the header fields read
 	body        bytes.Reader // scratch: reads the message body
 	raw, html   []byte       // scratch: body text before charset conversion
 	conv        []byte       // scratch: body text after charset conversion
