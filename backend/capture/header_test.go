@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -139,7 +138,7 @@ func TestHeaderMatchesGoMessageOnTrainingData(t *testing.T) {
 }
 
 func TestHeaderMatchesGoMessageOnCorpus(t *testing.T) {
-	if _, err := exec.LookPath("npm"); err != nil && os.Getenv("CI") != "true" {
+	if !hasCorpus() {
 		t.Skip("npm not installed; the corpus check needs it outside CI")
 	}
 	for _, m := range corpus.Load(t) {

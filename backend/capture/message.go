@@ -234,34 +234,6 @@ func readText(dst []byte, top mimePart, env *envelope) []byte {
 	return dst
 }
 
-// contentType reads a Content-Type value as go-message's
-// Header.ContentType does: no value is text/plain, a value that does not
-// parse is returned whole as the type, and parameters may be encoded
-// words.
-func contentType(v string) (t, charset, boundary string) {
-	if v == "" {
-		return "text/plain", "", ""
-	}
-	t, params, err := mime.ParseMediaType(v)
-	if err != nil {
-		return v, "", ""
-	}
-	return t, decodeWords(params["charset"]), decodeWords(params["boundary"])
-}
-
-// dispositionType reads the type of a Content-Disposition value as
-// go-message's Header.ContentDisposition does.
-func dispositionType(v string) string {
-	if v == "" {
-		return ""
-	}
-	d, _, err := mime.ParseMediaType(v)
-	if err != nil {
-		return v
-	}
-	return d
-}
-
 // bodyReader returns a reader of p's body.
 func (env *envelope) bodyReader(p mimePart) io.Reader {
 	if p.r != nil {
