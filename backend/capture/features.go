@@ -516,13 +516,28 @@ func isReplySubject(s string) bool {
 	if len(s) < 3 {
 		return false
 	}
-	p := strings.ToLower(s[:3])
-	return p == "re:" || p == "aw:" || len(s) >= 4 && strings.ToLower(s[:4]) == "re :"
+	return lowerEquals(s[:3], "re:") || lowerEquals(s[:3], "aw:") || len(s) >= 4 && lowerEquals(s[:4], "re :")
 }
 
 func isForwardSubject(s string) bool {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.HasPrefix(s, "fwd:") || strings.HasPrefix(s, "fw:") || strings.HasPrefix(s, "wg:")
+	s = strings.TrimSpace(s)
+	return hasLowerPrefix(s, "fwd:") || hasLowerPrefix(s, "fw:") || hasLowerPrefix(s, "wg:")
+}
+
+// hasLowerPrefix reports whether strings.ToLower(s) starts with prefix,
+// which is lower-case ASCII, lowering only as much of s as it must.
+func hasLowerPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		// Lowering can lengthen s.
+		return strings.HasPrefix(strings.ToLower(s), prefix)
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.HasPrefix(strings.ToLower(s), prefix)
+		}
+	}
+	// strings.ToLower lowers ASCII byte by byte.
+	return lowerEquals(s[:len(prefix)], prefix)
 }
 
 // registrable approximates the organisation part of a domain (the last two

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -122,7 +121,7 @@ func messageTexts(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exec.LookPath("npm"); err == nil || os.Getenv("CI") == "true" {
+	if hasCorpus() {
 		for _, m := range corpus.Load(t) {
 			add(m.Name, m.Raw)
 		}
@@ -154,4 +153,21 @@ func FuzzTokenize(f *testing.F) {
 	f.Add([]byte("We're looking for a quote: $500 or 20% off, €30 / £40!"))
 	f.Add([]byte("Grüße it’s \xff" + strings.Repeat("9", 63) + "a"))
 	f.Fuzz(func(t *testing.T, s []byte) { compareTokenize(t, "fuzz", s) })
+}
+
+func TestSubjectPrefixes(t *testing.T) {
+	for _, s := range []string{"", "Re", "RE:", "re: x", "Re : x", "AW: x", "  Fwd: x", "FW:x", "WG: x", "Fw", "Fwd",
+		"fw\xff", "Rе: (Cyrillic e)", "İ: x", "\u212aw: x", "Fwd\u0301: x", "F\u0307wd: x"} {
+		ref := strings.ToLower(strings.TrimSpace(s))
+		wantFwd := strings.HasPrefix(ref, "fwd:") || strings.HasPrefix(ref, "fw:") || strings.HasPrefix(ref, "wg:")
+		if got := isForwardSubject(s); got != wantFwd {
+			t.Errorf("isForwardSubject(%q) = %v", s, got)
+		}
+		tr := strings.TrimSpace(s)
+		wantRe := len(tr) >= 3 && (strings.ToLower(tr[:3]) == "re:" || strings.ToLower(tr[:3]) == "aw:" ||
+			len(tr) >= 4 && strings.ToLower(tr[:4]) == "re :")
+		if got := isReplySubject(s); got != wantRe {
+			t.Errorf("isReplySubject(%q) = %v", s, got)
+		}
+	}
 }
