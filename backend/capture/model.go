@@ -27,8 +27,9 @@ type Model struct {
 	// used has the bit of each feature whose weights are not all zero:
 	// most words of real mail hash to buckets the training set never
 	// filled, and scoring skips their rows instead of fetching them from
-	// memory. Skipping changes no sum: the sums start at +0, and adding
-	// zeros to a sum never makes it -0, so never changes it.
+	// memory. Skipping changes no score: every sum starts at +0, no
+	// addition makes it -0, and adding a zero to any other value leaves
+	// it as it was.
 	used []uint64
 }
 
