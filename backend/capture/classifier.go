@@ -89,6 +89,9 @@ func (m *Model) logits(x *vector, out *[numClasses]float64) {
 	var acc [numClasses]float32
 	w := m.w
 	for _, f := range x.feats {
+		if !m.isUsed(f.idx) {
+			continue
+		}
 		row := w[int(f.idx)*numClasses : int(f.idx)*numClasses+numClasses : int(f.idx)*numClasses+numClasses]
 		for k := range acc {
 			acc[k] += row[k] * f.val
@@ -140,7 +143,7 @@ func (c *Classifier) score(x *vector, withReasons bool) Result {
 	if withReasons {
 		res.Reasons = c.reasons(x, rival, layer)
 		if capped {
-			res.Reasons = append([]Reason{{Text: "Mailing-list, automated or internal mail is not treated as a lead", Effect: round2(cut)}}, res.Reasons...)
+			res.Reasons = slices.Insert(res.Reasons, 0, Reason{Text: "Mailing-list, automated or internal mail is not treated as a lead", Effect: round2(cut)})
 		}
 	}
 	return res
@@ -167,7 +170,15 @@ func (c *Classifier) reasons(x *vector, rival int, layer *Layer) []Reason {
 		row := w[int(f.idx)*numClasses:]
 		return float64((row[0] - row[rival]) * f.val)
 	}
-	var out []Reason
+	var out []Reason // nil when there is no reason
+	add := func(r Reason) {
+		if out == nil {
+			// Room for the usual few and the list cap's reason, which
+			// score puts in front.
+			out = make([]Reason, 0, 8)
+		}
+		out = append(out, r)
+	}
 	var text float64
 	for _, f := range x.feats {
 		if f.idx < numNamed {
@@ -179,14 +190,16 @@ func (c *Classifier) reasons(x *vector, rival int, layer *Layer) []Reason {
 				e += float64(layer.weight(f.idx) * f.val * layerNamedScale)
 			}
 			if math.Abs(e) >= minEffect {
-				out = append(out, Reason{Text: namedFeatures[f.idx].reason, Effect: e})
+				add(Reason{Text: namedFeatures[f.idx].reason, Effect: e})
 			}
 			continue
 		}
-		text += effect(f)
+		if c.model.isUsed(f.idx) {
+			text += effect(f)
+		}
 	}
 	if math.Abs(text) >= minEffect {
-		out = append(out, Reason{Text: c.wordsReason(x, rival, text > 0), Effect: text})
+		add(Reason{Text: c.wordsReason(x, rival, text > 0), Effect: text})
 	}
 	if layer != nil {
 		var lt float64
@@ -200,14 +213,14 @@ func (c *Classifier) reasons(x *vector, rival int, layer *Layer) []Reason {
 			if lt < 0 {
 				verb = "dismissed"
 			}
-			out = append(out, Reason{Text: "Worded like mail you " + verb + " before", Effect: lt})
+			add(Reason{Text: "Worded like mail you " + verb + " before", Effect: lt})
 		}
 		if s := float64(layer.weight(x.sender[0]) + layer.weight(x.sender[1])); math.Abs(s) >= minEffect {
 			verb := "converted"
 			if s < 0 {
 				verb = "dismissed"
 			}
-			out = append(out, Reason{Text: "You " + verb + " mail from this sender before", Effect: s})
+			add(Reason{Text: "You " + verb + " mail from this sender before", Effect: s})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Reason) int { return cmp.Compare(math.Abs(b.Effect), math.Abs(a.Effect)) })
@@ -229,6 +242,9 @@ func (c *Classifier) wordsReason(x *vector, rival int, towardLead bool) string {
 	}
 	var top [3]cand
 	for _, r := range x.wordRef {
+		if !c.model.isUsed(r.idx) {
+			continue
+		}
 		row := c.model.w[int(r.idx)*numClasses:]
 		e := row[0] - row[rival]
 		if !towardLead {
@@ -246,20 +262,33 @@ func (c *Classifier) wordsReason(x *vector, rival int, towardLead bool) string {
 			top[i], top[i-1] = top[i-1], top[i]
 		}
 	}
-	var words []string
-	for _, t := range top {
-		if t.e > 0 {
-			words = append(words, "“"+string(x.words[t.ref.off:t.ref.end])+"”")
-		}
-	}
 	kind := "inbound inquiries"
 	if !towardLead {
 		kind = categoryPhrase[Categories[rival]]
 	}
-	if len(words) == 0 {
-		return "Wording typical of " + kind
+	// "Wording typical of kind: “w1”, “w2”, “w3”", built in one piece.
+	const lead, open, shut = "Wording typical of ", "“", "”"
+	size := len(lead) + len(kind)
+	for _, t := range top {
+		if t.e > 0 {
+			size += len(", ") + len(open) + int(t.ref.end-t.ref.off) + len(shut)
+		}
 	}
-	return "Wording typical of " + kind + ": " + strings.Join(words, ", ")
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(lead)
+	b.WriteString(kind)
+	sep := ": "
+	for _, t := range top {
+		if t.e > 0 {
+			b.WriteString(sep)
+			b.WriteString(open)
+			b.Write(x.words[t.ref.off:t.ref.end])
+			b.WriteString(shut)
+			sep = ", "
+		}
+	}
+	return b.String()
 }
 
 var categoryPhrase = map[Category]string{

@@ -243,7 +243,7 @@ func buildCues() *cueTable {
 	for f := 0; f < numNamed; f++ {
 		for _, p := range cues[f] {
 			var ws []string
-			tokenize([]byte(p), func(w []byte) { ws = append(ws, string(w)) })
+			tokenize([]byte(p), new([64]byte), func(w []byte, _ uint64) { ws = append(ws, string(w)) })
 			var h uint64
 			for i, w := range ws {
 				if i == 0 {
@@ -271,80 +271,113 @@ func (t *cueTable) isPrefix(h uint64) bool {
 	return ok
 }
 
-// tokenize calls fn with each lower-case word of s. Words are runs of
-// letters and digits; digits-only words become "0" so numbers share one
+// tokenize calls fn with each lower-case word of s and its hash
+// (hashBytes of the word, computed while the word is read). Words are runs
+// of letters and digits; digits-only words become "0" so numbers share one
 // feature; $, €, £ and % are words of their own because they mark offers.
-// The slice passed to fn is valid only during the call.
-func tokenize(s []byte, fn func(w []byte)) {
-	var buf [64]byte
-	n := 0
-	digits := true
-	flush := func() {
-		if n > 0 {
-			if digits {
-				fn(zeroWord)
-			} else {
-				fn(buf[:n])
-			}
-		}
-		n, digits = 0, true
-	}
+// A word is cut at len(buf) bytes. The words are built in buf, and the
+// slice passed to fn is valid only during the call.
+func tokenize(s []byte, buf *[64]byte, fn func(w []byte, h uint64)) {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch {
-			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z':
+		// The word starting at i, up to the byte that ends it.
+		n := 0
+		digits := true
+		h := uint64(fnvOffset)
+	word:
+		for i < len(s) {
+			c := s[i]
+			if l := wordByte[c]; l != 0 {
 				if n < len(buf) {
-					if 'A' <= c && c <= 'Z' {
-						c += 'a' - 'A'
-					}
-					if c > '9' {
+					if l > '9' {
 						digits = false
 					}
-					buf[n] = c
+					buf[n] = l
 					n++
+					h = (h ^ uint64(l)) * fnvPrime
 				}
-			case c == '\'':
+				i++
+				continue
+			}
+			if c < utf8.RuneSelf {
+				if c != '\'' {
+					break
+				}
 				// keep "we're" as one word, like the cue phrases
 				if n > 0 && n < len(buf) {
 					buf[n] = c
 					n++
+					h = (h ^ uint64(c)) * fnvPrime
 					digits = false
 				}
-			case c == '$' || c == '%':
-				flush()
-				fn(s[i-1 : i])
-			default:
-				flush()
+				i++
+				continue
 			}
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		i += size
-		switch {
-		case unicode.IsLetter(r):
-			if n+utf8.UTFMax <= len(buf) {
-				n += utf8.EncodeRune(buf[n:], unicode.ToLower(r))
-			}
-			digits = false
-		case r == '’':
-			if n > 0 && n < len(buf) {
-				buf[n] = '\''
-				n++
+			r, size := utf8.DecodeRune(s[i:])
+			switch {
+			case unicode.IsLetter(r):
+				if n+utf8.UTFMax <= len(buf) {
+					k := utf8.EncodeRune(buf[n:], unicode.ToLower(r))
+					for _, b := range buf[n : n+k] {
+						h = (h ^ uint64(b)) * fnvPrime
+					}
+					n += k
+				}
 				digits = false
+			case r == '’':
+				if n > 0 && n < len(buf) {
+					buf[n] = '\''
+					n++
+					h = (h ^ uint64('\'')) * fnvPrime
+					digits = false
+				}
+			default:
+				break word
 			}
-		case r == '€' || r == '£':
-			flush()
-			fn(s[i-size : i])
-		default:
-			flush()
+			i += size
 		}
+		if n > 0 {
+			if digits {
+				fn(zeroWord, zeroHash)
+			} else {
+				fn(buf[:n], h)
+			}
+		}
+		if i == len(s) {
+			break
+		}
+		// s[i] ends the word; $, %, € and £ are words themselves.
+		size, sym := 1, false
+		if c := s[i]; c < utf8.RuneSelf {
+			sym = c == '$' || c == '%'
+		} else {
+			var r rune
+			r, size = utf8.DecodeRune(s[i:])
+			sym = r == '€' || r == '£'
+		}
+		if sym {
+			k := copy(buf[:], s[i:i+size])
+			fn(buf[:k], hashBytes(buf[:k]))
+		}
+		i += size
 	}
-	flush()
 }
 
 var zeroWord = []byte("0")
+
+var zeroHash = hashBytes(zeroWord)
+
+// wordByte maps the ASCII letters and digits to their lower case, and
+// every other byte to 0.
+var wordByte = func() (t [256]byte) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byte(c)
+		t[c-'a'+'A'] = byte(c)
+	}
+	return t
+}()
 
 func hashBytes(b []byte) uint64 {
 	h := uint64(fnvOffset)
@@ -496,13 +529,28 @@ func isReplySubject(s string) bool {
 	if len(s) < 3 {
 		return false
 	}
-	p := strings.ToLower(s[:3])
-	return p == "re:" || p == "aw:" || len(s) >= 4 && strings.ToLower(s[:4]) == "re :"
+	return lowerEquals(s[:3], "re:") || lowerEquals(s[:3], "aw:") || len(s) >= 4 && lowerEquals(s[:4], "re :")
 }
 
 func isForwardSubject(s string) bool {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.HasPrefix(s, "fwd:") || strings.HasPrefix(s, "fw:") || strings.HasPrefix(s, "wg:")
+	s = strings.TrimSpace(s)
+	return hasLowerPrefix(s, "fwd:") || hasLowerPrefix(s, "fw:") || hasLowerPrefix(s, "wg:")
+}
+
+// hasLowerPrefix reports whether strings.ToLower(s) starts with prefix,
+// which is lower-case ASCII, lowering only as much of s as it must.
+func hasLowerPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		// Lowering can lengthen s.
+		return strings.HasPrefix(strings.ToLower(s), prefix)
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.HasPrefix(strings.ToLower(s), prefix)
+		}
+	}
+	// strings.ToLower lowers ASCII byte by byte.
+	return lowerEquals(s[:len(prefix)], prefix)
 }
 
 // registrable approximates the organisation part of a domain (the last two

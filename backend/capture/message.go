@@ -3,12 +3,15 @@ package capture
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	stdhtml "html"
 	"io"
 	"mime"
+	"mime/quotedprintable"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode the charsets real mail uses
@@ -44,11 +47,12 @@ type envelope struct {
 	autoSub     string // lower case; "no" is stored as ""
 	bulkService bool   // header set by a bulk-mail service
 	htmlOnly    bool
-	links       int    // URLs in the text read
-	text        []byte // decoded, quoted replies removed, at most maxTextBytes
-	head        []byte // scratch: the wanted header fields
-	raw, html   []byte // scratch: body text before charset conversion
-	conv        []byte // scratch: body text after charset conversion
+	links       int          // URLs in the text read
+	text        []byte       // decoded, quoted replies removed, at most maxTextBytes
+	hdr         header       // scratch: the header fields read
+	body        bytes.Reader // scratch: reads the message body
+	raw, html   []byte       // scratch: body text before charset conversion
+	conv        []byte       // scratch: body text after charset conversion
 }
 
 type addr struct {
@@ -80,6 +84,9 @@ var bulkHeaders = []string{
 	"Feedback-Id", "X-Csa-Complaints", "X-Job", "X-Emailtype-Id",
 }
 
+// readerPool holds the buffered readers of quoted-printable bodies. They
+// are exactly the size the decoder would allocate for itself (4096), so
+// pooling them changes nothing it reads.
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
@@ -98,51 +105,41 @@ func parse(raw []byte, env *envelope) {
 	// Keep the scratch buffers of the previous message.
 	*env = envelope{
 		recipients: env.recipients[:0], inReplyTo: env.inReplyTo[:0], text: env.text[:0],
-		head: env.head[:0], raw: env.raw, html: env.html, conv: env.conv,
+		hdr: header{buf: env.hdr.buf}, raw: env.raw, html: env.html, conv: env.conv,
 	}
-	// Mailbox files and some exports start with an mbox "From " line.
+	head, body := splitHeader(raw)
+	h := &env.hdr
+	h.read(head)
+
+	env.from = firstAddr(h.get(hFrom))
+	env.replyTo = firstAddr(h.get(hReplyTo))
+	env.recipients = appendAddrs(env.recipients, h.get(hTo))
+	env.hasTo = len(env.recipients) > 0
+	env.recipients = appendAddrs(env.recipients, h.get(hCc))
+	env.subject = decodeWords(h.get(hSubject))
+	env.messageID = strings.Trim(strings.TrimSpace(h.get(hMessageID)), "<>")
+	env.inReplyTo = appendMsgIDs(env.inReplyTo, h.get(hInReplyTo))
+	env.inReplyTo = appendMsgIDs(env.inReplyTo, h.get(hReferences))
+	env.listID = h.has[hListID]
+	env.listUnsub = h.has[hListUnsubscribe]
+	env.precedence = strings.ToLower(strings.TrimSpace(h.get(hPrecedence)))
+	if a := strings.ToLower(strings.TrimSpace(h.get(hAutoSubmitted))); a != "no" {
+		env.autoSub = a
+	}
+	env.bulkService = h.has[hBulk]
+	top := mimePart{contentType: h.get(hContentType), encoding: h.get(hContentTransferEncoding), whole: body}
+	env.text = readText(env.text, top, env)
+	env.links = bytes.Count(env.text, []byte("http://")) + bytes.Count(env.text, []byte("https://")) + bytes.Count(env.text, []byte("www."))
+}
+
+// splitHeader splits raw at the first empty line, after a leading mbox
+// "From " line, which mailbox files and some exports have.
+func splitHeader(raw []byte) (head, body []byte) {
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
 			raw = raw[i+1:]
 		}
 	}
-	head, body := splitHeader(raw)
-	// Only the fields the model reads go to the header parser: real mail
-	// carries dozens of Received, DKIM and vendor fields, and parsing them
-	// would cost more than everything else together.
-	env.head = appendWanted(env.head[:0], head)
-	br := readerPool.Get().(*bufio.Reader)
-	defer readerPool.Put(br)
-	br.Reset(&limitedBytes{b: env.head, n: maxHeaderBytes})
-	h, _ := textproto.ReadHeader(br)
-
-	env.from = firstAddr(h.Get("From"))
-	env.replyTo = firstAddr(h.Get("Reply-To"))
-	env.recipients = appendAddrs(env.recipients, h.Get("To"))
-	env.hasTo = len(env.recipients) > 0
-	env.recipients = appendAddrs(env.recipients, h.Get("Cc"))
-	env.subject = decodeWords(h.Get("Subject"))
-	env.messageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
-	env.inReplyTo = appendMsgIDs(env.inReplyTo, h.Get("In-Reply-To"))
-	env.inReplyTo = appendMsgIDs(env.inReplyTo, h.Get("References"))
-	env.listID = h.Has("List-Id")
-	env.listUnsub = h.Has("List-Unsubscribe")
-	env.precedence = strings.ToLower(strings.TrimSpace(h.Get("Precedence")))
-	if a := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); a != "no" {
-		env.autoSub = a
-	}
-	for _, k := range bulkHeaders {
-		if h.Has(k) {
-			env.bulkService = true
-			break
-		}
-	}
-	env.text = readText(env.text, h, bytes.NewReader(body), env)
-	env.links = bytes.Count(env.text, []byte("http://")) + bytes.Count(env.text, []byte("https://")) + bytes.Count(env.text, []byte("www."))
-}
-
-// splitHeader splits raw at the first empty line.
-func splitHeader(raw []byte) (head, body []byte) {
 	for i := 0; ; {
 		j := bytes.IndexByte(raw[i:], '\n')
 		if j < 0 {
@@ -158,60 +155,6 @@ func splitHeader(raw []byte) (head, body []byte) {
 	}
 }
 
-// wantedFields are the header fields parse reads (lower case, with colon).
-var wantedFields = func() map[string]bool {
-	m := map[string]bool{}
-	for _, k := range []string{"from", "to", "cc", "reply-to", "subject", "message-id", "in-reply-to",
-		"references", "list-id", "list-unsubscribe", "precedence", "auto-submitted", "content-type",
-		"content-transfer-encoding", "mime-version"} {
-		m[k] = true
-	}
-	for _, k := range bulkHeaders {
-		m[strings.ToLower(k)] = true
-	}
-	return m
-}()
-
-// appendWanted appends the wanted fields of head (with their folded
-// continuation lines) to dst, followed by the empty line that ends a header.
-func appendWanted(dst, head []byte) []byte {
-	var name [32]byte
-	keep := false
-	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i+1], head[i+1:]
-		} else {
-			head = nil
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if keep {
-				dst = append(dst, line...)
-			}
-			continue
-		}
-		keep = false
-		if c := bytes.IndexByte(line, ':'); c > 0 && c <= len(name) {
-			n := name[:c]
-			for k := 0; k < c; k++ {
-				b := line[k]
-				if 'A' <= b && b <= 'Z' {
-					b += 'a' - 'A'
-				}
-				n[k] = b
-			}
-			keep = wantedFields[string(n)]
-		}
-		if keep {
-			dst = append(dst, line...)
-			if line[len(line)-1] != '\n' {
-				dst = append(dst, '\n')
-			}
-		}
-	}
-	return append(dst, '\n')
-}
-
 func decodeWords(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
@@ -222,71 +165,146 @@ func decodeWords(s string) string {
 	return s
 }
 
+// mimePart is the message itself or one part of a multipart body: the
+// header fields that say how to read it, and its body.
+type mimePart struct {
+	contentType, disposition, encoding string
+	whole                              []byte    // the message's body; nil for a part
+	r                                  io.Reader // a part's body
+}
+
 // readText appends the opening of the message's readable text to dst:
 // the first text/plain part, or the first text/html part with its markup
 // removed when there is no plain one. Parts are walked with go-message's
-// multipart reader; go-message decodes the transfer encoding, and the
-// charset is converted here only when the text actually has non-ASCII
-// bytes, because for most mail the conversion is an expensive no-op.
-func readText(dst []byte, h textproto.Header, body io.Reader, env *envelope) []byte {
+// multipart reader, and their fields are read as go-message reads them;
+// the transfer encoding is undone only when there is one, and the charset
+// is converted only when the text actually has non-ASCII bytes, because
+// for most mail both are expensive no-ops.
+func readText(dst []byte, top mimePart, env *envelope) []byte {
 	var html []byte
 	var htmlCharset string
 	parts := 0
-	var walk func(h textproto.Header, body io.Reader, depth int) bool
-	walk = func(h textproto.Header, body io.Reader, depth int) bool {
+	var walk func(p mimePart, depth int) bool
+	walk = func(p mimePart, depth int) bool {
 		parts++
 		if parts > maxParts || depth > 4 {
 			return true
 		}
-		mh := message.Header{Header: h}
-		t, params, _ := mh.ContentType()
+		t, charset, boundary := contentType(p.contentType)
 		if strings.HasPrefix(t, "multipart/") {
-			boundary := params["boundary"]
 			if boundary == "" {
 				return false
 			}
-			mr := textproto.NewMultipartReader(body, boundary)
+			mr := textproto.NewMultipartReader(env.bodyReader(p), boundary)
 			for {
-				p, err := mr.NextPart()
+				np, err := mr.NextPart()
 				if err != nil {
 					return false
 				}
-				if walk(p.Header, p, depth+1) {
+				sub := mimePart{
+					contentType: np.Header.Get("Content-Type"),
+					disposition: np.Header.Get("Content-Disposition"),
+					encoding:    np.Header.Get("Content-Transfer-Encoding"),
+					r:           np,
+				}
+				if walk(sub, depth+1) {
 					return true
 				}
 			}
 		}
-		if disp, _, _ := mh.ContentDisposition(); disp == "attachment" {
+		if dispositionType(p.disposition) == "attachment" {
 			return false
 		}
 		plain := t == "text/plain" || t == ""
 		if !plain && (t != "text/html" || html != nil) {
 			return false
 		}
-		// Without a charset parameter go-message only undoes the transfer
-		// encoding.
-		if t == "" {
-			t = "text/plain"
-		}
-		h.Set("Content-Type", t)
-		e, _ := message.New(mh, body)
-		if e == nil {
-			return false
-		}
 		if plain {
-			env.raw = readLimited(env.raw, e.Body, 2*maxTextBytes)
-			dst = appendPlain(dst, toUTF8(env, env.raw, params["charset"]))
+			text := env.decoded(&env.raw, p, 2*maxTextBytes)
+			dst = appendPlain(dst, toUTF8(env, text, charset))
 			return true
 		}
-		env.html = readLimited(env.html, e.Body, 3*maxTextBytes)
-		html, htmlCharset = env.html, params["charset"]
+		html, htmlCharset = env.decoded(&env.html, p, 3*maxTextBytes), charset
 		return false
 	}
-	if !walk(h, body, 0) && html != nil {
+	if !walk(top, 0) && html != nil {
 		env.htmlOnly = true
 		dst = appendHTMLText(dst, toUTF8(env, html, htmlCharset))
 	}
 	return dst
+}
+
+// bodyReader returns a reader of p's body.
+func (env *envelope) bodyReader(p mimePart) io.Reader {
+	if p.r != nil {
+		return p.r
+	}
+	env.body.Reset(p.whole)
+	return &env.body
+}
+
+// decoded returns up to n bytes of p's body with its transfer encoding
+// undone, as go-message decodes it. It reads into *buf, or returns the
+// message's own body when there is nothing to undo; either way the result
+// must not be written to.
+func (env *envelope) decoded(buf *[]byte, p mimePart, n int) []byte {
+	switch {
+	case lowerEquals(p.encoding, "quoted-printable"):
+		br := readerPool.Get().(*bufio.Reader)
+		br.Reset(env.bodyReader(p))
+		*buf = readLimited(*buf, quotedprintable.NewReader(br), n)
+		br.Reset(nil)
+		readerPool.Put(br)
+	case lowerEquals(p.encoding, "base64"):
+		*buf = readLimited(*buf, base64.NewDecoder(base64.StdEncoding, spaceToNewline{env.bodyReader(p)}), n)
+	case p.r == nil:
+		// 7bit, 8bit, binary, none, and encodings go-message does not know,
+		// which it leaves as they are.
+		return p.whole[:min(n, len(p.whole))]
+	default:
+		*buf = readLimited(*buf, p.r, n)
+	}
+	return *buf
+}
+
+// spaceToNewline turns spaces and tabs into line ends, as go-message does
+// before decoding base64, so bodies indented against the rules still
+// decode.
+type spaceToNewline struct{ r io.Reader }
+
+func (s spaceToNewline) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	for i := range p[:n] {
+		if p[i] == ' ' || p[i] == '\t' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// lowerEquals reports whether strings.ToLower(s) == lower, for a lower-case
+// ASCII lower, allocating only when s is not ASCII.
+func lowerEquals(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			// Some non-ASCII letters lower to ASCII ones (K, the Kelvin
+			// sign, to k).
+			return strings.ToLower(s) == lower
+		}
+	}
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // toUTF8 converts text from charset cs. Pure ASCII needs no conversion in
@@ -534,22 +552,4 @@ func lowerASCII(s string) string {
 		}
 	}
 	return s
-}
-
-// limitedBytes reads at most n bytes of b without copying it.
-type limitedBytes struct {
-	b []byte
-	n int
-}
-
-func (l *limitedBytes) Read(p []byte) (int, error) {
-	if len(l.b) == 0 || l.n <= 0 {
-		return 0, io.EOF
-	}
-	if len(p) > l.n {
-		p = p[:l.n]
-	}
-	n := copy(p, l.b)
-	l.b, l.n = l.b[n:], l.n-n
-	return n, nil
 }

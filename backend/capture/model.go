@@ -24,7 +24,27 @@ type Model struct {
 	// Threshold is the lead score at and above which a message is a lead.
 	Threshold float64
 	w         []float32 // numFeatures × numClasses, row-major
+	// used has the bit of each feature whose weights are not all zero:
+	// most words of real mail hash to buckets the training set never
+	// filled, and scoring skips their rows instead of fetching them from
+	// memory. Skipping changes no score: every sum starts at +0, no
+	// addition makes it -0, and adding a zero to any other value leaves
+	// it as it was.
+	used []uint64
 }
+
+// indexUsed fills m.used from the weights.
+func (m *Model) indexUsed() {
+	m.used = make([]uint64, (numFeatures+63)/64)
+	for i := 0; i < numFeatures; i++ {
+		if !zeroRow(m.w[i*numClasses : (i+1)*numClasses]) {
+			m.used[i/64] |= 1 << (i % 64)
+		}
+	}
+}
+
+// isUsed reports whether feature i has a non-zero weight.
+func (m *Model) isUsed(i uint32) bool { return m.used[i/64]&(1<<(i%64)) != 0 }
 
 var loadShipped = sync.OnceValues(func() (*Model, error) { return UnmarshalModel(shippedModel) })
 
@@ -128,5 +148,6 @@ func UnmarshalModel(b []byte) (*Model, error) {
 	if len(b) != 0 {
 		return nil, errModelFormat
 	}
+	m.indexUsed()
 	return m, nil
 }

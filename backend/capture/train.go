@@ -186,6 +186,7 @@ func Train(examples []Example, o Owner) (*Model, error) {
 		// floating point cannot change the file.
 		m.w[i] = float32(math.Round(v*1e5) / 1e5)
 	}
+	m.indexUsed()
 	return m, nil
 }
 

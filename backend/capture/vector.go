@@ -88,21 +88,21 @@ const noFeature = ^uint32(0)
 // appendWords appends the hashes of the words of the owner's addresses:
 // the parts of the local part ("sam.rivera" gives sam and rivera) and the
 // first label of each non-free-mail domain (brightpath).
-func (o *Owner) appendWords(dst []uint64) []uint64 {
+func (o *Owner) appendWords(dst []uint64, buf *[64]byte) []uint64 {
 	for _, a := range o.Addresses {
 		a := addr{email: strings.ToLower(a)}
-		tokenize([]byte(a.local()), func(w []byte) {
+		tokenize([]byte(a.local()), buf, func(w []byte, h uint64) {
 			if len(w) > 1 {
-				dst = append(dst, hashBytes(w))
+				dst = append(dst, h)
 			}
 		})
 		if d := a.domain(); d != "" && !freeMail[d] {
 			if i := strings.IndexByte(d, '.'); i > 0 {
 				d = d[:i]
 			}
-			tokenize([]byte(d), func(w []byte) {
+			tokenize([]byte(d), buf, func(w []byte, h uint64) {
 				if len(w) > 1 {
-					dst = append(dst, hashBytes(w))
+					dst = append(dst, h)
 				}
 			})
 		}
@@ -135,6 +135,7 @@ type vector struct {
 	nActive    int
 	ownerWords []uint64 // hashes of the owner's name and company words
 	scratch    []byte
+	word       [64]byte // scratch: the word being tokenized
 }
 
 // build turns a parsed message into features.
@@ -251,9 +252,8 @@ func (x *vector) build(o *Owner) {
 	var prev uint64
 	n := 0
 	x.nActive = 0
-	x.ownerWords = o.appendWords(x.ownerWords[:0])
-	tokenize(x.scratch, func(w []byte) {
-		h := hashBytes(w)
+	x.ownerWords = o.appendWords(x.ownerWords[:0], &x.word)
+	tokenize(x.scratch, &x.word, func(w []byte, h uint64) {
 		for _, ow := range x.ownerWords {
 			if h == ow {
 				// The owner's own name and company say nothing general
@@ -300,8 +300,8 @@ func (x *vector) build(o *Owner) {
 	}
 	// Subject words again in their own namespace: the same word means more
 	// in a subject line.
-	tokenize(x.scratch[:subjectEnd], func(w []byte) {
-		if h := hashBytes(w); !isStopword(h) && !slices.Contains(x.ownerWords, h) {
+	tokenize(x.scratch[:subjectEnd], &x.word, func(_ []byte, h uint64) {
+		if !isStopword(h) && !slices.Contains(x.ownerWords, h) {
 			x.feats = append(x.feats, feat{bucket(mix(h, nsSubject)), 1})
 		}
 	})
@@ -325,27 +325,52 @@ func (x *vector) build(o *Owner) {
 
 // blankAddresses overwrites e-mail addresses and links with spaces: they
 // name a particular sender or site, which is the learned layer's business,
-// and are not wording.
+// and are not wording. A word (a run between spaces, tabs and line ends)
+// is blanked when it holds an @ or starts with http, <http, (http or www.
+// The markers are searched for rather than every word tested, because
+// most words have none.
 func blankAddresses(b []byte) {
-	if bytes.IndexByte(b, '@') < 0 && !bytes.Contains(b, []byte("http")) && !bytes.Contains(b, []byte("www.")) {
-		return
+	for i := 0; ; {
+		k := bytes.IndexByte(b[i:], '@')
+		if k < 0 {
+			break
+		}
+		start, end := wordAt(b, i+k)
+		blank(b[start:end])
+		i = end
 	}
-	for i := 0; i < len(b); {
-		if b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(b) && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
-			j++
-		}
-		run := b[i:j]
-		if bytes.IndexByte(run, '@') >= 0 || bytes.HasPrefix(run, []byte("http")) || bytes.HasPrefix(run, []byte("www.")) ||
-			bytes.HasPrefix(run, []byte("<http")) || bytes.HasPrefix(run, []byte("(http")) {
-			for k := i; k < j; k++ {
-				b[k] = ' '
+	for _, m := range [...]string{"http", "www."} {
+		for i := 0; ; {
+			k := bytes.Index(b[i:], []byte(m))
+			if k < 0 {
+				break
 			}
+			at := i + k
+			start, end := wordAt(b, at)
+			if at == start || m == "http" && at == start+1 && (b[start] == '<' || b[start] == '(') {
+				blank(b[start:end])
+			}
+			i = end
 		}
-		i = j
 	}
+}
+
+func blank(b []byte) {
+	for i := range b {
+		b[i] = ' '
+	}
+}
+
+func isWordSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
+
+// wordAt returns the bounds of the word around b[i], which is not a space.
+func wordAt(b []byte, i int) (start, end int) {
+	start, end = i, i+1
+	for start > 0 && !isWordSpace(b[start-1]) {
+		start--
+	}
+	for end < len(b) && !isWordSpace(b[end]) {
+		end++
+	}
+	return start, end
 }
