@@ -27,7 +27,11 @@ type Message struct {
 	Locations []Location `json:"locations,omitempty"`
 	// Imported is set for messages that came from an mbox or Maildir
 	// import; they stay when no server folder holds them.
-	Imported     bool      `json:"imported,omitempty"`
+	Imported bool `json:"imported,omitempty"`
+	// SentHere is set for messages this app sent; like imported mail they
+	// stay when no server folder holds them, and until the server's Sent
+	// folder does, search files them under SentFolder.
+	SentHere     bool      `json:"sent_here,omitempty"`
 	InternalDate time.Time `json:"internal_date"`
 	Size         int       `json:"size"`
 	Parsed

@@ -150,7 +150,7 @@ func (svc *Service) RecordSent(ctx context.Context, it outbox.Item, raw []byte) 
 	if date.IsZero() {
 		date = time.Now()
 	}
-	items := []*fetched{{raw: outbox.WithBcc(raw, it.Bcc), flags: []string{`\Seen`}, internal: date}}
+	items := []*fetched{{raw: outbox.WithBcc(raw, it.Bcc), flags: []string{`\Seen`}, internal: date, sentHere: true}}
 	parseAll(items)
 	added, err := svc.storeFetched(acct, items, nil)
 	if err != nil {

@@ -2,10 +2,12 @@ package mail
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"threadline/backend/outbox"
+	"threadline/backend/search"
 	"threadline/backend/store"
 )
 
@@ -121,6 +123,12 @@ func TestRecordSentThreadsOnceAndSyncAddsALocation(t *testing.T) {
 		t.Fatalf("suggest input %+v, %v", in, err)
 	}
 
+	// Until a server folder holds it, search files it under Sent, not
+	// with imported mail.
+	if d := sentSearchDoc(t, e); d.Folder != SentFolder || slices.Contains(d.Folders, ImportedFolder) {
+		t.Fatalf("search document of the sent message: folder %q, folders %v", d.Folder, d.Folders)
+	}
+
 	// The copy in Sent, as the sync stores it.
 	copyItems := []*fetched{{uid: 7, raw: outbox.WithBcc(sent, it.Bcc), flags: []string{`\Seen`}, internal: time.Now()}}
 	parseAll(copyItems)
@@ -141,4 +149,21 @@ func TestRecordSentThreadsOnceAndSyncAddsALocation(t *testing.T) {
 	if tv, _ := e.svc.ThreadView(tid, false); len(tv.Messages) != 2 {
 		t.Fatalf("thread after the Sent sync has %d messages", len(tv.Messages))
 	}
+	if d := sentSearchDoc(t, e); d.Folder != "Sent" || len(d.Folders) != 0 {
+		t.Fatalf("search document after the Sent sync: folder %q, folders %v", d.Folder, d.Folders)
+	}
+}
+
+func sentSearchDoc(t *testing.T, e *testEnv) *search.MessageDoc {
+	t.Helper()
+	var docs []search.Doc
+	err := e.st.View(func(txn *store.Txn) error {
+		var err error
+		docs, err = SearchLoader{}.Load(txn, []string{MessageKey("r1@example.com", nil)})
+		return err
+	})
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("search documents %v, %v", docs, err)
+	}
+	return docs[0].(*search.MessageDoc)
 }

@@ -12,6 +12,12 @@ import (
 // an mbox or Maildir import holds: in:imported finds it.
 const ImportedFolder = "Imported"
 
+// SentFolder is the folder name the search index gives mail this app sent
+// until a server folder holds it: in:sent finds it at once, as it will the
+// copy in the server's Sent folder once that syncs (where that folder is
+// called Sent).
+const SentFolder = "Sent"
+
 // SearchLoader turns message records into search documents. Every write of
 // a message record records a search change in its transaction (see
 // putMessage and deleteMessage); the search indexer calls Load for those
@@ -76,6 +82,9 @@ func (m *Message) searchDoc(text string) *search.MessageDoc {
 		case l.Mailbox != d.Folder && !slices.Contains(d.Folders, l.Mailbox):
 			d.Folders = append(d.Folders, l.Mailbox)
 		}
+	}
+	if m.SentHere && d.Folder == "" {
+		d.Folder = SentFolder
 	}
 	if m.Imported {
 		if d.Folder == "" {

@@ -163,6 +163,7 @@ type fetched struct {
 	key      string
 	raw      []byte
 	parsed   *Parsed
+	sentHere bool // sent by this app (RecordSent), not fetched or imported
 }
 
 // syncFolder brings one folder up to date. See docs/architecture.md for
@@ -566,7 +567,8 @@ func (svc *Service) storeFetched(acct *Account, items []*fetched, loc func(uint3
 					continue
 				}
 				m = newMessage(it, acct, isMine)
-				m.Imported = loc == nil
+				m.Imported = loc == nil && !it.sentHere
+				m.SentHere = it.sentHere
 				if err := th.add(m); err != nil {
 					return err
 				}
@@ -717,7 +719,7 @@ func removeLocation(txn *store.Txn, th *threader, l Location) error {
 		return err
 	}
 	m.Locations = slices.DeleteFunc(m.Locations, func(x Location) bool { return x == l })
-	if len(m.Locations) == 0 && !m.Imported {
+	if len(m.Locations) == 0 && !m.Imported && !m.SentHere {
 		if err := th.remove(m); err != nil {
 			return err
 		}
