@@ -5,67 +5,77 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
-// Newest-first searches read only as far back as they must. Ordering every
-// match by date reads a doc value per match, so a broad query over a large
-// mailbox would cost time in proportion to the whole mailbox. Instead the
-// query runs on a window of the newest days holding about dateWindowDocs
-// documents; when the window has more matches than the page needs, the
-// page is exact (every document outside the window is older), otherwise
-// the window grows, sized by the match rate seen so far, until it covers
-// the whole index.
+// Newest-first searches read only as far back as they must. Ordering
+// matches by date reads a doc value per match, and those reads (a
+// compressed chunk each, as matches lie scattered over the index) cost far
+// more than finding the matches. So a page is found in two steps:
+//
+//  1. Count (no sorting, no scores: postings only) the matches among the
+//     newest documents, a window of about dateWindowDocs, growing it until
+//     it holds a page's worth.
+//  2. From the match rate seen, pick the newest hours expected to hold
+//     about twice a page, and sort only those matches. Should they be too
+//     few, the counted window is sorted instead.
+//
+// Either way the page is exact: every document outside the window sorted
+// is older than every document in it. The window is a disjunction of hour
+// terms (and whole days, where a day is in it entirely).
 
-// dateWindowDocs is the first window's size in documents: large enough that
-// a query matching one message in a hundred fills a page of 20 at once.
+// dateWindowDocs is the first window's size in documents.
 const dateWindowDocs = 2000
 
-// dayCount is how many documents one day of the day field holds.
-type dayCount struct {
-	day string // YYYY-MM-DD, UTC
-	n   int
+// hourCount is how many documents one hour of the hour field holds.
+type hourCount struct {
+	hour string // YYYY-MM-DDTHH, UTC
+	n    int
 }
 
-// dayCache holds the day histogram for one index generation.
-type dayCache struct {
+// hourCache holds the hour histogram for one index generation.
+type hourCache struct {
 	mu    sync.Mutex
 	valid bool
 	gen   uint64
-	days  []dayCount // newest first
+	hours []hourCount // newest first
+	// dayHours is how many non-empty hours each day has, to tell whether
+	// a window holds a day entirely.
+	dayHours map[string]int
 }
 
-// dayHistogram returns documents per day, newest first. It reads one
-// postings count per day and is rebuilt only after the index changed.
-// Callers hold x.mu for reading.
-func (x *Index) dayHistogram(ctx context.Context) ([]dayCount, error) {
+// hourHistogram returns documents per hour, newest first, and the number of
+// non-empty hours per day. It reads one postings count per hour and is
+// rebuilt only after the index changed. Callers hold x.mu for reading.
+func (x *Index) hourHistogram(ctx context.Context) ([]hourCount, map[string]int, error) {
 	gen := x.gen.Load()
-	x.days.mu.Lock()
-	defer x.days.mu.Unlock()
-	if x.days.valid && x.days.gen == gen {
-		return x.days.days, nil
+	x.hours.mu.Lock()
+	defer x.hours.mu.Unlock()
+	if x.hours.valid && x.hours.gen == gen {
+		return x.hours.hours, x.hours.dayHours, nil
 	}
 	ix, err := x.bidx.Advanced()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r, err := ix.Reader()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer r.Close()
-	dict, err := r.FieldDict(fDay)
+	dict, err := r.FieldDict(fHour)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var terms []string
 	for {
 		e, err := dict.Next()
 		if err != nil {
 			dict.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		if e == nil {
 			break
@@ -73,66 +83,128 @@ func (x *Index) dayHistogram(ctx context.Context) ([]dayCount, error) {
 		terms = append(terms, e.Term)
 	}
 	dict.Close()
-	days := make([]dayCount, 0, len(terms))
+	hours := make([]hourCount, 0, len(terms))
+	dayHours := map[string]int{}
 	for _, t := range terms {
 		// The dictionary's own counts are not reliable in this Bleve
 		// version; a term reader's count is the postings list's.
-		tr, err := r.TermFieldReader(ctx, []byte(t), fDay, false, false, false)
+		tr, err := r.TermFieldReader(ctx, []byte(t), fHour, false, false, false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		n := tr.Count()
 		tr.Close()
 		if n > 0 {
-			days = append(days, dayCount{t, int(n)})
+			hours = append(hours, hourCount{t, int(n)})
+			dayHours[t[:10]]++
 		}
 	}
-	sort.Slice(days, func(i, j int) bool { return days[i].day > days[j].day })
-	x.days.valid, x.days.gen, x.days.days = true, gen, days
-	return days, nil
+	sort.Slice(hours, func(i, j int) bool { return hours[i].hour > hours[j].hour })
+	x.hours.valid, x.hours.gen, x.hours.hours, x.hours.dayHours = true, gen, hours, dayHours
+	return hours, dayHours, nil
 }
 
-// searchNewest runs req (sorted newest first, without facets) through
-// growing date windows. It returns the result and whether its Total counts
-// every match (the last window covered the whole index) rather than only
-// those in the window. Callers hold x.mu for reading.
-func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, bool, error) {
-	days, err := x.dayHistogram(ctx)
+// windowQuery matches the documents of hours, as day terms for days the
+// window holds entirely and hour terms for the rest.
+func windowQuery(hours []hourCount, dayHours map[string]int) query.Query {
+	perDay := map[string]int{}
+	for _, h := range hours {
+		perDay[h.hour[:10]]++
+	}
+	var terms []query.Query
+	for i, h := range hours {
+		day := h.hour[:10]
+		switch {
+		case perDay[day] < dayHours[day]:
+			terms = append(terms, termQ(fHour, h.hour))
+		case i == 0 || hours[i-1].hour[:10] != day:
+			terms = append(terms, termQ(fDay, day))
+		}
+	}
+	if len(terms) == 1 {
+		return terms[0]
+	}
+	return query.NewDisjunctionQuery(terms)
+}
+
+// searchNewest runs req (sorted newest first, without facets) on the
+// newest documents that hold its page. It returns the result and whether
+// its Total counts every match rather than only those in the window
+// sorted. Callers hold x.mu for reading.
+//
+// before, if not zero, is a time no match is at or after (the query's
+// before:); the window starts at its hour instead of the newest.
+func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.SearchRequest, before time.Time) (*bleve.SearchResult, bool, error) {
+	hours, dayHours, err := x.hourHistogram(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("search: day histogram: %w", err)
+		return nil, false, fmt.Errorf("search: hour histogram: %w", err)
 	}
 	first := 0
-	if req.SearchAfter != nil && len(req.SearchAfter[0]) >= 10 {
-		// Nothing newer than the cursor's day can be on this page.
-		day := req.SearchAfter[0][:10]
-		for first < len(days) && days[first].day > day {
+	if !before.IsZero() {
+		hour := hourKey(before)
+		for first < len(hours) && hours[first].hour > hour {
+			first++
+		}
+	}
+	if req.SearchAfter != nil && len(req.SearchAfter[0]) >= 13 {
+		// Nothing newer than the cursor's hour can be on this page.
+		hour := req.SearchAfter[0][:13]
+		for first < len(hours) && hours[first].hour > hour {
 			first++
 		}
 	}
 	want := uint64(req.Size)
-	window := dateWindowDocs
-	end, docs := first, 0
-	for {
-		for end < len(days) && docs < window {
-			docs += days[end].n
+	sorted := func(end int) (*bleve.SearchResult, error) {
+		req.Query = query.NewConjunctionQuery([]query.Query{q, windowQuery(hours[first:end], dayHours)})
+		return x.bidx.SearchInContext(ctx, req)
+	}
+	count := func(end int) (uint64, error) {
+		c := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{q, windowQuery(hours[first:end], dayHours)}), 0, 0, false)
+		c.Score = bleve.ScoreNone
+		sr, err := x.bidx.SearchInContext(ctx, c)
+		if err != nil {
+			return 0, err
+		}
+		return sr.Total, nil
+	}
+	// extend returns the end of the newest hours from first holding at
+	// least n documents, and how many they hold.
+	extend := func(n int) (int, int) {
+		end, docs := first, 0
+		for end < len(hours) && docs < n {
+			docs += hours[end].n
 			end++
 		}
-		if end >= len(days) {
+		return end, docs
+	}
+
+	window := dateWindowDocs
+	for {
+		end, docs := extend(window)
+		if end >= len(hours) {
 			break
 		}
-		terms := make([]query.Query, 0, end-first)
-		for _, d := range days[first:end] {
-			terms = append(terms, termQ(fDay, d.day))
-		}
-		req.Query = query.NewConjunctionQuery([]query.Query{q, query.NewDisjunctionQuery(terms)})
-		sr, err := x.bidx.SearchInContext(ctx, req)
+		matches, err := count(end)
 		if err != nil {
 			return nil, false, err
 		}
-		if sr.Total >= want {
-			return sr, false, nil
+		if matches >= want {
+			// Sort only the newest hours expected to hold about twice
+			// the page.
+			tight, _ := extend(int(float64(docs) * 2 * float64(want) / float64(matches)))
+			if tight < end {
+				sr, err := sorted(tight)
+				if err != nil {
+					return nil, false, err
+				}
+				if sr.Total >= want {
+					return sr, false, nil
+				}
+			}
+			sr, err := sorted(end)
+			return sr, false, err
 		}
-		if sr.Total == 0 {
+		if matches == 0 {
 			// Nothing recent matches: look much further back before
 			// settling for the whole index, whose date order costs a doc
 			// value read for every match.
@@ -140,7 +212,7 @@ func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.Sear
 			continue
 		}
 		// Aim for twice the matches the page needs at the rate seen.
-		window = int(float64(docs) * 2 * float64(want) / float64(sr.Total))
+		window = int(float64(docs) * 2 * float64(want) / float64(matches))
 	}
 	req.Query = q
 	sr, err := x.bidx.SearchInContext(ctx, req)
@@ -148,4 +220,50 @@ func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.Sear
 		return nil, false, err
 	}
 	return sr, true, nil
+}
+
+// filtersOnly reports whether e has no words to rank by: every term is an
+// operator that selects (from:, to:, in:, is:, has:, before:, after:, tag:,
+// stage:, pipeline:), and excluded words do not rank either.
+func filtersOnly(e Expr) bool {
+	switch e := e.(type) {
+	case *AndExpr:
+		for _, it := range e.Items {
+			if !filtersOnly(it) {
+				return false
+			}
+		}
+		return true
+	case *OrExpr:
+		for _, it := range e.Items {
+			if !filtersOnly(it) {
+				return false
+			}
+		}
+		return true
+	case *NotExpr:
+		return true
+	case *TermExpr:
+		return e.Field != "" && e.Field != "subject"
+	}
+	return false
+}
+
+// newestBound is the earliest before: that every match of e must satisfy,
+// or the zero time.
+func newestBound(e Expr) time.Time {
+	var bound time.Time
+	consider := func(it Expr) {
+		if t, ok := it.(*TermExpr); ok && t.Field == "before" && !t.Time.IsZero() && (bound.IsZero() || t.Time.Before(bound)) {
+			bound = t.Time
+		}
+	}
+	if a, ok := e.(*AndExpr); ok {
+		for _, it := range a.Items {
+			consider(it)
+		}
+	} else {
+		consider(e)
+	}
+	return bound
 }

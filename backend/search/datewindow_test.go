@@ -34,9 +34,9 @@ func TestSearchNewestFirstWindows(t *testing.T) {
 		if i%997 == 0 {
 			body += " rare"
 		}
-		// Twelve documents a day, hours apart; ids do not follow dates, so
+		// Twelve documents a day, two or three an hour; ids do not follow dates, so
 		// the order cannot come from insertion.
-		d := start.Add(time.Duration(i/12)*24*time.Hour + time.Duration(i%12)*time.Hour)
+		d := start.Add(time.Duration(i/12)*24*time.Hour + time.Duration(i%12)*25*time.Minute)
 		id := fmt.Sprintf("m%05d", (i*7919)%n)
 		docs = append(docs, &search.MessageDoc{ID: id, Folder: "INBOX", Subject: "s", Body: body, Date: d})
 		all = append(all, rec{id, d, body})
@@ -81,6 +81,51 @@ func TestSearchNewestFirstWindows(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: %d hits newest first, want %d; first difference at %d", word, len(got), len(want), firstDiff(got, want))
 		}
+	}
+}
+
+// A query of filters only has nothing to rank by: asked for relevance, it
+// comes newest first (and says so), starting below its before: bound.
+func TestSearchFiltersOnlyNewestFirst(t *testing.T) {
+	e := newEnv(t, search.Options{Location: time.UTC})
+	start := day("2020-01-01")
+	var docs []search.Doc
+	var want []string
+	bound := day("2020-09-01").Add(-10 * time.Hour) // day() is 10:00
+	for i := 0; i < 5000; i++ {
+		d := start.Add(time.Duration(i) * 97 * time.Minute)
+		id := fmt.Sprintf("m%05d", (i*7919)%5000)
+		folder := "INBOX"
+		if i%3 == 0 {
+			folder = "Archive"
+		}
+		docs = append(docs, &search.MessageDoc{ID: id, Folder: folder, Subject: "s", Body: "b", Date: d})
+		if folder == "INBOX" && d.Before(bound) {
+			want = append(want, id)
+		}
+	}
+	slices.Reverse(want)
+	if err := searchtest.Put(e.st, docs...); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	res := e.search(t, search.Request{Query: "in:inbox before:2020-09-01", Limit: 30})
+	if res.Sort != "date" {
+		t.Fatalf("sort %q; want date for a query of filters", res.Sort)
+	}
+	var got []string
+	for _, h := range res.Hits {
+		got = append(got, h.ID)
+	}
+	if !slices.Equal(got, want[:30]) {
+		t.Errorf("first page %v\nwant %v", got, want[:30])
+	}
+	next := e.search(t, search.Request{Query: "in:inbox before:2020-09-01", Limit: 30, Cursor: res.NextCursor})
+	if len(next.Hits) != 30 || next.Hits[0].ID != want[30] {
+		t.Errorf("second page starts with %v; want %s", next.Hits[:1], want[30])
+	}
+	if r := e.search(t, search.Request{Query: "in:inbox b"}); r.Sort != "relevance" {
+		t.Errorf("a query with words: sort %q", r.Sort)
 	}
 }
 

@@ -73,9 +73,9 @@ type Index struct {
 	bidx bleve.Index
 	// gen changes whenever the index's content may have: after every
 	// batch and when bidx is replaced. Caches of index-wide figures
-	// (the day histogram) are keyed by it.
-	gen  atomic.Uint64
-	days dayCache
+	// (the hour histogram) are keyed by it.
+	gen   atomic.Uint64
+	hours hourCache
 
 	loaders map[Kind]Loader
 

@@ -221,7 +221,7 @@ func TestCountsAgainstNotmuch(t *testing.T) {
 	update := os.Getenv("THREADLINE_UPDATE_NOTMUCH") == "1"
 	for i := range fx.Queries {
 		q := &fx.Queries[i]
-		res, err := idx.Search(context.Background(), search.Request{Query: q.Query, Limit: 1})
+		res, err := idx.Search(context.Background(), search.Request{Query: q.Query, Limit: 1, Counts: true})
 		if err != nil {
 			t.Errorf("%s: %v", q.Query, err)
 			continue

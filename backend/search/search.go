@@ -83,10 +83,14 @@ type Result struct {
 	// Total is how many records of the requested kind match when
 	// TotalExact; a newest-first page that found its hits among recent
 	// documents only knows that at least Total match.
-	Total      int     `json:"total"`
-	TotalExact bool    `json:"total_exact"`
-	Hits       []Hit   `json:"hits"`
-	Counts     *Counts `json:"counts,omitempty"`
+	Total      int  `json:"total"`
+	TotalExact bool `json:"total_exact"`
+	// Sort is the order of the hits: "relevance" or "date". A query of
+	// filters only (from:, in:, before: …) has nothing to rank by and is
+	// listed newest first whatever was asked.
+	Sort   string  `json:"sort"`
+	Hits   []Hit   `json:"hits"`
+	Counts *Counts `json:"counts,omitempty"`
 	// NextCursor fetches the next page; empty on the last one.
 	NextCursor string `json:"next_cursor,omitempty"`
 }
@@ -150,11 +154,14 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Sort != "relevance" && r.Sort != "date" {
 		return nil, fmt.Errorf("search: unknown sort %q", r.Sort)
 	}
-	cur, err := decodeCursor(r.Cursor, r.Sort)
+	expr, err := x.Parse(r.Query, r.Now)
 	if err != nil {
 		return nil, err
 	}
-	expr, err := x.Parse(r.Query, r.Now)
+	if r.Sort == "relevance" && filtersOnly(expr) {
+		r.Sort = "date"
+	}
+	cur, err := decodeCursor(r.Cursor, r.Sort)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +180,7 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, fmt.Errorf("search: the index is closed")
 	}
 
-	res := &Result{Hits: []Hit{}}
+	res := &Result{Hits: []Hit{}, Sort: r.Sort}
 	req := bleve.NewSearchRequestOptions(main, r.Limit+1, cur.Offset, false)
 	req.Fields = []string{fTitle, fThread, fPlace, fDateSort}
 	firstPage := r.Cursor == ""
@@ -186,7 +193,7 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 			req.SearchAfter = cur.After
 			req.From = 0
 		}
-		sr, res.TotalExact, err = x.searchNewest(ctx, main, req)
+		sr, res.TotalExact, err = x.searchNewest(ctx, main, req, newestBound(expr))
 	} else {
 		sr, err = x.bidx.SearchInContext(ctx, req)
 		res.TotalExact = true

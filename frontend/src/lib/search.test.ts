@@ -13,7 +13,12 @@ const hit = (kind: 'mail' | 'lead', id: string, extra: Partial<SearchHit> = {}):
 });
 
 describe('groupResults', () => {
-  const page = (hits: SearchHit[] | null, total: number, exact = true) => ({ total, total_exact: exact, hits });
+  const page = (hits: SearchHit[] | null, total: number, exact = true) => ({
+    total,
+    total_exact: exact,
+    sort: 'date' as const,
+    hits,
+  });
   it('puts Mail before Leads with the totals from counts once they come', () => {
     const mail = page([hit('mail', 'm1'), hit('mail', 'm2')], 21, false);
     const lead = page([hit('lead', 'l1')], 1);

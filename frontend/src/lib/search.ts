@@ -27,6 +27,8 @@ export interface SearchResult {
   /** How many match; only a lower bound unless total_exact. */
   total: number;
   total_exact: boolean;
+  /** The order used: a query of filters only comes newest first. */
+  sort: 'relevance' | 'date';
   hits: SearchHit[] | null;
   /** Only when asked for with counts=true. */
   counts?: SearchCounts;
