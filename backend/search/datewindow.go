@@ -3,7 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,75 +33,100 @@ const dateWindowDocs = 2000
 // hourCount is how many documents one hour of the hour field holds.
 type hourCount struct {
 	hour string // YYYY-MM-DDTHH, UTC
-	n    int
+	n    int    // -1 until counted
 }
 
-// hourCache holds the hour histogram for one index generation.
+// hourCache holds the hours of one index generation, newest first. Their
+// document counts are read lazily, newest first, as windows need them: a
+// mailbox of many years has tens of thousands of hours, and a page rarely
+// needs more than the newest few hundred.
 type hourCache struct {
 	mu    sync.Mutex
 	valid bool
 	gen   uint64
-	hours []hourCount // newest first
-	// dayHours is how many non-empty hours each day has, to tell whether
-	// a window holds a day entirely.
+	hours []hourCount
+	// dayHours is how many hours each day has in the dictionary, to tell
+	// whether a window holds a day entirely.
 	dayHours map[string]int
 }
 
-// hourHistogram returns documents per hour, newest first, and the number of
-// non-empty hours per day. It reads one postings count per hour and is
-// rebuilt only after the index changed. Callers hold x.mu for reading.
-func (x *Index) hourHistogram(ctx context.Context) ([]hourCount, map[string]int, error) {
-	gen := x.gen.Load()
-	x.hours.mu.Lock()
-	defer x.hours.mu.Unlock()
-	if x.hours.valid && x.hours.gen == gen {
-		return x.hours.hours, x.hours.dayHours, nil
+// hourList is the hours of the current generation with lazy counts.
+type hourList struct {
+	x     *Index
+	ctx   context.Context
+	hours []hourCount
+	days  map[string]int
+	err   error
+}
+
+// count returns the number of documents in hour i.
+func (l *hourList) count(i int) int {
+	c := &l.x.hours
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l.hours[i].n >= 0 || l.err != nil {
+		return max(l.hours[i].n, 0)
 	}
-	ix, err := x.bidx.Advanced()
+	ix, err := l.x.bidx.Advanced()
 	if err != nil {
-		return nil, nil, err
+		l.err = err
+		return 0
 	}
 	r, err := ix.Reader()
 	if err != nil {
-		return nil, nil, err
+		l.err = err
+		return 0
 	}
 	defer r.Close()
-	dict, err := r.FieldDict(fHour)
-	if err != nil {
-		return nil, nil, err
-	}
-	var terms []string
-	for {
-		e, err := dict.Next()
-		if err != nil {
-			dict.Close()
-			return nil, nil, err
+	// Count ahead: the caller walks on to the next hours.
+	for j := i; j < len(l.hours) && j < i+64; j++ {
+		if l.hours[j].n >= 0 {
+			continue
 		}
-		if e == nil {
-			break
-		}
-		terms = append(terms, e.Term)
-	}
-	dict.Close()
-	hours := make([]hourCount, 0, len(terms))
-	dayHours := map[string]int{}
-	for _, t := range terms {
 		// The dictionary's own counts are not reliable in this Bleve
 		// version; a term reader's count is the postings list's.
-		tr, err := r.TermFieldReader(ctx, []byte(t), fHour, false, false, false)
+		tr, err := r.TermFieldReader(l.ctx, []byte(l.hours[j].hour), fHour, false, false, false)
 		if err != nil {
-			return nil, nil, err
+			l.err = err
+			return 0
 		}
-		n := tr.Count()
+		l.hours[j].n = int(tr.Count())
 		tr.Close()
-		if n > 0 {
-			hours = append(hours, hourCount{t, int(n)})
-			dayHours[t[:10]]++
-		}
 	}
-	sort.Slice(hours, func(i, j int) bool { return hours[i].hour > hours[j].hour })
-	x.hours.valid, x.hours.gen, x.hours.hours, x.hours.dayHours = true, gen, hours, dayHours
-	return hours, dayHours, nil
+	return l.hours[i].n
+}
+
+// hourHistogram returns the hours of the index, newest first, with lazy
+// counts. The hour list is read again only after the index changed.
+// Callers hold x.mu for reading.
+func (x *Index) hourHistogram(ctx context.Context) (*hourList, error) {
+	gen := x.gen.Load()
+	x.hours.mu.Lock()
+	defer x.hours.mu.Unlock()
+	if !x.hours.valid || x.hours.gen != gen {
+		dict, err := x.bidx.FieldDict(fHour)
+		if err != nil {
+			return nil, err
+		}
+		var hours []hourCount
+		dayHours := map[string]int{}
+		for {
+			e, err := dict.Next()
+			if err != nil {
+				dict.Close()
+				return nil, err
+			}
+			if e == nil {
+				break
+			}
+			hours = append(hours, hourCount{e.Term, -1})
+			dayHours[e.Term[:min(10, len(e.Term))]]++
+		}
+		dict.Close()
+		slices.Reverse(hours)
+		x.hours.valid, x.hours.gen, x.hours.hours, x.hours.dayHours = true, gen, hours, dayHours
+	}
+	return &hourList{x: x, ctx: ctx, hours: x.hours.hours, days: x.hours.dayHours}, nil
 }
 
 // windowQuery matches the documents of hours, as day terms for days the
@@ -135,10 +160,11 @@ func windowQuery(hours []hourCount, dayHours map[string]int) query.Query {
 // before, if not zero, is a time no match is at or after (the query's
 // before:); the window starts at its hour instead of the newest.
 func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.SearchRequest, before time.Time) (*bleve.SearchResult, bool, error) {
-	hours, dayHours, err := x.hourHistogram(ctx)
+	l, err := x.hourHistogram(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("search: hour histogram: %w", err)
+		return nil, false, fmt.Errorf("search: hour list: %w", err)
 	}
+	hours, dayHours := l.hours, l.days
 	first := 0
 	if !before.IsZero() {
 		hour := hourKey(before)
@@ -172,7 +198,7 @@ func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.Sear
 	extend := func(n int) (int, int) {
 		end, docs := first, 0
 		for end < len(hours) && docs < n {
-			docs += hours[end].n
+			docs += l.count(end)
 			end++
 		}
 		return end, docs
@@ -183,6 +209,9 @@ func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.Sear
 		end, docs := extend(window)
 		if end >= len(hours) {
 			break
+		}
+		if l.err != nil {
+			return nil, false, fmt.Errorf("search: hour counts: %w", l.err)
 		}
 		matches, err := count(end)
 		if err != nil {
