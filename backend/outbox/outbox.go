@@ -429,16 +429,7 @@ func (o *Outbox) Delete(id string) error {
 		if it.State != StateQueued && it.State != StateFailed {
 			return &StateError{ID: id, State: it.State, Op: "delete"}
 		}
-		keys := [][]byte{itemKey(id), rawKey(id), msgIDKey(it.MessageID), stateKey(it.State, id), hookKey(id)}
-		if it.DraftID != "" {
-			keys = append(keys, draftKey(it.DraftID))
-		}
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteItem(txn, it)
 	})
 	if err != nil {
 		return err
@@ -498,6 +489,22 @@ func (o *Outbox) hookPending() ([]Item, error) {
 	return out, err
 }
 
+// deleteItem deletes every key of an item: the record, its raw message,
+// its Message-ID and state index entries, its after-send hook and the
+// draft it came from.
+func deleteItem(txn *store.Txn, it *Item) error {
+	keys := [][]byte{itemKey(it.ID), rawKey(it.ID), msgIDKey(it.MessageID), stateKey(it.State, it.ID), hookKey(it.ID)}
+	if it.DraftID != "" {
+		keys = append(keys, draftKey(it.DraftID))
+	}
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // KeepSent is how long sent items stay in the outbox. The mail store keeps
 // the message itself (in Sent and in its thread); the outbox copy only
 // serves the "sent" list and the after-send hook.
@@ -515,18 +522,7 @@ func (o *Outbox) PruneSent(cutoff time.Time) (int, error) {
 		if !it.PostSentDone || !it.SentAt.Before(cutoff) {
 			continue
 		}
-		err := o.st.Update(func(txn *store.Txn) error {
-			keys := [][]byte{itemKey(it.ID), rawKey(it.ID), msgIDKey(it.MessageID), stateKey(StateSent, it.ID), hookKey(it.ID)}
-			if it.DraftID != "" {
-				keys = append(keys, draftKey(it.DraftID))
-			}
-			for _, k := range keys {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err := o.st.Update(func(txn *store.Txn) error { return deleteItem(txn, &it) })
 		if err != nil {
 			return n, err
 		}
