@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 	"threadline/backend/crm"
 	"threadline/backend/engine"
 	"threadline/backend/internal/dovecottest"
-	"threadline/backend/leadsignals"
 	"threadline/backend/mail"
 	"threadline/backend/store"
 )
@@ -73,25 +71,7 @@ func TestKillDuringProcessing(t *testing.T) {
 
 	// Sync with the job not running, as `threadline sync` does, and make
 	// Kim's thread a lead's.
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, err := crm.New(st, nil, crm.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := mail.NewService(mail.Options{Store: st, Secrets: mail.NewFileSecrets(dir + "/" + mail.InsecureSecretsFile)})
-	leadsignals.Queue(ms)
-	host, portStr, _ := net.SplitHostPort(srv.IMAPAddr)
-	port, _ := strconv.Atoi(portStr)
-	pw, days := "test", 0
-	acct, err := ms.CreateAccount(mail.AccountInput{Account: mail.Account{Email: owner,
-		IMAP: mail.Server{Host: host, Port: port, Security: mail.SecurityNone}, Identities: []string{owner}},
-		Password: &pw, SyncDays: &days})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cr, ms, acct := openSyncOnly(t, srv, dir)
 	if err := ms.SyncAccount(ctx, acct.ID); err != nil {
 		t.Fatal(err)
 	}

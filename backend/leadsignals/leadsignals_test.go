@@ -130,23 +130,25 @@ func (a *app) do(method, path string, body any, out any) int {
 }
 
 type signalList struct {
-	Signals []struct {
-		ThreadID string `json:"thread_id"`
-		Subject  string `json:"subject"`
-		From     struct {
-			Name string `json:"name"`
-			Addr string `json:"addr"`
-		} `json:"from"`
-		Score    float64 `json:"score"`
-		Label    string  `json:"label"`
-		Category string  `json:"category"`
-		Reasons  []struct {
-			Text   string  `json:"text"`
-			Effect float64 `json:"effect"`
-		} `json:"reasons"`
-		ReceivedAt   time.Time `json:"received_at"`
-		MessageCount int       `json:"message_count"`
-	} `json:"signals"`
+	Signals []signalItem `json:"signals"`
+}
+
+type signalItem struct {
+	ThreadID string `json:"thread_id"`
+	Subject  string `json:"subject"`
+	From     struct {
+		Name string `json:"name"`
+		Addr string `json:"addr"`
+	} `json:"from"`
+	Score    float64 `json:"score"`
+	Label    string  `json:"label"`
+	Category string  `json:"category"`
+	Reasons  []struct {
+		Text   string  `json:"text"`
+		Effect float64 `json:"effect"`
+	} `json:"reasons"`
+	ReceivedAt   time.Time `json:"received_at"`
+	MessageCount int       `json:"message_count"`
 }
 
 func (a *app) signals() signalList {
@@ -159,23 +161,7 @@ func (a *app) signals() signalList {
 }
 
 func (l signalList) bySubject(s string) int {
-	return slices.IndexFunc(l.Signals, func(x struct {
-		ThreadID string `json:"thread_id"`
-		Subject  string `json:"subject"`
-		From     struct {
-			Name string `json:"name"`
-			Addr string `json:"addr"`
-		} `json:"from"`
-		Score    float64 `json:"score"`
-		Label    string  `json:"label"`
-		Category string  `json:"category"`
-		Reasons  []struct {
-			Text   string  `json:"text"`
-			Effect float64 `json:"effect"`
-		} `json:"reasons"`
-		ReceivedAt   time.Time `json:"received_at"`
-		MessageCount int       `json:"message_count"`
-	}) bool {
+	return slices.IndexFunc(l.Signals, func(x signalItem) bool {
 		return x.Subject == s
 	})
 }
@@ -183,8 +169,14 @@ func (l signalList) bySubject(s string) int {
 // threadOf finds the thread of a stored message by Message-ID.
 func (a *app) threadOf(messageID string) string {
 	a.t.Helper()
+	return threadOf(a.t, a.e.Store, messageID)
+}
+
+// threadOf is the id of the thread that holds the message.
+func threadOf(t *testing.T, st *store.Store, messageID string) string {
+	t.Helper()
 	var tid string
-	err := a.e.Store.View(func(txn *store.Txn) error {
+	err := st.View(func(txn *store.Txn) error {
 		m, err := mail.GetMessage(txn, mail.MessageKey(messageID, nil))
 		if err != nil {
 			return err
@@ -197,9 +189,36 @@ func (a *app) threadOf(messageID string) string {
 		return nil
 	})
 	if err != nil {
-		a.t.Fatalf("message <%s>: %v", messageID, err)
+		t.Fatalf("message <%s>: %v", messageID, err)
 	}
 	return tid
+}
+
+// openSyncOnly opens dir as `threadline sync` does: the store, the CRM and
+// the mail service with an account on srv, and the lead-signal queue but
+// no job, so synced mail waits for the job's next start.
+func openSyncOnly(t *testing.T, srv *dovecottest.Server, dir string) (*store.Store, *crm.Service, *mail.Service, *mail.Account) {
+	t.Helper()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := crm.New(st, nil, crm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := mail.NewService(mail.Options{Store: st, Secrets: mail.NewFileSecrets(dir + "/" + mail.InsecureSecretsFile)})
+	leadsignals.Queue(ms)
+	host, portStr, _ := net.SplitHostPort(srv.IMAPAddr)
+	port, _ := strconv.Atoi(portStr)
+	pw, days := "test", 0
+	acct, err := ms.CreateAccount(mail.AccountInput{Account: mail.Account{Email: owner,
+		IMAP: mail.Server{Host: host, Port: port, Security: mail.SecurityNone}, Identities: []string{owner}},
+		Password: &pw, SyncDays: &days})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, cr, ms, acct
 }
 
 func msg(from, to, subject, id, extra, body string, at time.Time) []byte {
@@ -463,25 +482,7 @@ func TestCatchUpAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().Add(-time.Hour).Truncate(time.Second)
 
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, err := crm.New(st, nil, crm.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := mail.NewService(mail.Options{Store: st, Secrets: mail.NewFileSecrets(dir + "/" + mail.InsecureSecretsFile)})
-	leadsignals.Queue(ms)
-	host, portStr, _ := net.SplitHostPort(srv.IMAPAddr)
-	port, _ := strconv.Atoi(portStr)
-	pw, days := "test", 0
-	acct, err := ms.CreateAccount(mail.AccountInput{Account: mail.Account{Email: owner,
-		IMAP: mail.Server{Host: host, Port: port, Security: mail.SecurityNone}, Identities: []string{owner}},
-		Password: &pw, SyncDays: &days})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cr, ms, acct := openSyncOnly(t, srv, dir)
 	for _, m := range []struct{ from, subj, id, extra, body string }{
 		{"Dana Whitfield <dana@northwind-logistics.com>", "Pricing for 40 seats and a demo", "inq-1@northwind-logistics.com", "", inquiryBody},
 		{"Growth Weekly <newsletter@growthweekly.io>", "10 tactics", "nl-1@growthweekly.io",
@@ -495,16 +496,7 @@ func TestCatchUpAfterRestart(t *testing.T) {
 	if err := ms.SyncAccount(ctx, acct.ID); err != nil {
 		t.Fatal(err)
 	}
-	var kimThread string
-	if err := st.View(func(txn *store.Txn) error {
-		m, err := mail.GetMessage(txn, mail.MessageKey("kim-1@beta-parts.example", nil))
-		if err == nil {
-			kimThread = m.ThreadID
-		}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	kimThread := threadOf(t, st, "kim-1@beta-parts.example")
 	kim, _, err := cr.UpsertLead(ctx, crm.UpsertInput{Email: "kim@beta-parts.example", ThreadID: kimThread})
 	if err != nil {
 		t.Fatal(err)
