@@ -81,18 +81,15 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   });
 
-  test('the global search finds a lead created through the API and opens it', async (t) => {
-    // The index is fed in batches: give it a moment before deciding it is not fed at all.
+  test('the global search finds a lead created through the API and opens it', async () => {
+    // The index is fed in batches: give it a moment to catch up.
     let fed = false;
     for (let i = 0; i < 30 && !fed; i++) {
       const res = await api('GET', '/api/search?q=Quartzworks&kind=leads');
       fed = (res.hits ?? []).some((/** @type {any} */ h) => h.id === lead.id);
       if (!fed) await new Promise((r) => setTimeout(r, 200));
     }
-    if (!fed) {
-      t.skip('/api/search does not return new leads in this build (search feeding not merged)');
-      return;
-    }
+    assert.ok(fed, 'the new lead never reached /api/search within 6 s');
     await open('#/board');
     await page.locator('main h1').waitFor(WAIT);
     await page.keyboard.press('/');
