@@ -180,12 +180,15 @@ func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.Sear
 		}
 	}
 	want := uint64(req.Size)
+	inWindow := func(end int) query.Query {
+		return query.NewConjunctionQuery([]query.Query{q, windowQuery(hours[first:end], dayHours)})
+	}
 	sorted := func(end int) (*bleve.SearchResult, error) {
-		req.Query = query.NewConjunctionQuery([]query.Query{q, windowQuery(hours[first:end], dayHours)})
+		req.Query = inWindow(end)
 		return x.bidx.SearchInContext(ctx, req)
 	}
 	count := func(end int) (uint64, error) {
-		c := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{q, windowQuery(hours[first:end], dayHours)}), 0, 0, false)
+		c := bleve.NewSearchRequestOptions(inWindow(end), 0, 0, false)
 		c.Score = bleve.ScoreNone
 		sr, err := x.bidx.SearchInContext(ctx, c)
 		if err != nil {
