@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath, ensureScreenshotDir, missingPrerequisite, startServer } from './harness.mjs';
+import { ensureScreenshotDir, missingPrerequisite, openBrowser, startServer } from './harness.mjs';
 import { call } from './seed.mjs';
 
 const missing = missingPrerequisite();
@@ -67,12 +66,7 @@ describe('compose, outbox, search and settings', { skip: missing ?? false }, () 
       subject: 'Hello from us, {first_name}',
       body: 'Hi {first_name},\n\nHow are things at {company}? Budget: {budget}\n\n{my_first_name}',
     });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    await page.goto(server.url);
-    await page.waitForURL((u) => u.origin === server.baseURL && u.pathname === '/', WAIT);
+    ({ browser, page } = await openBrowser(server, { viewport: { width: 1360, height: 900 }, pageErrors }));
   });
 
   after(async () => {

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath, ensureScreenshotDir, missingPrerequisite, startServer } from './harness.mjs';
+import { ensureScreenshotDir, missingPrerequisite, openBrowser, startServer } from './harness.mjs';
 import { call, defaultPipeline, seedLeads } from './seed.mjs';
 
 const missing = missingPrerequisite();
@@ -99,12 +98,7 @@ describe('CRM screens', { skip: missing ?? false }, () => {
     await api('POST', `/api/leads/${leads[0].id}/move`, { stage_id: 'interested' });
     await api('POST', '/api/custom-fields', { key: 'budget', label: 'Budget', type: 'number' });
 
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    await page.goto(server.url);
-    await page.waitForURL((u) => u.origin === server.baseURL && u.pathname === '/', WAIT);
+    ({ browser, page } = await openBrowser(server, { viewport: { width: 1440, height: 900 }, pageErrors }));
   });
 
   after(async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 /** Absolute path of frontend/, whatever the current directory is. */
 export const frontendDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -134,4 +135,25 @@ export async function startServer(options = {}) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Launches Debian's Chromium with a light-mode page of the given size,
+ * collects the page's uncaught errors into pageErrors, and signs in with the
+ * server's one-time login URL (which sets the session cookie and redirects
+ * to the app). prepare runs on the context before the page exists, for
+ * route stubs.
+ * @param {Server} server
+ * @param {{ viewport: { width: number, height: number }, pageErrors: string[],
+ *   prepare?: (context: import('playwright-core').BrowserContext) => Promise<unknown> }} options
+ */
+export async function openBrowser(server, { viewport, pageErrors, prepare }) {
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  const context = await browser.newContext({ viewport, colorScheme: 'light' });
+  if (prepare) await prepare(context);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  await page.goto(server.url);
+  await page.waitForURL((u) => u.origin === server.baseURL && u.pathname === '/', { timeout: 15_000 });
+  return { browser, context, page };
 }

@@ -11,8 +11,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath, ensureScreenshotDir, frontendDir, missingPrerequisite, startServer } from './harness.mjs';
+import { ensureScreenshotDir, frontendDir, missingPrerequisite, openBrowser, startServer } from './harness.mjs';
 import { call } from './seed.mjs';
 
 const dovecotBin = '/usr/sbin/dovecot';
@@ -266,12 +265,7 @@ describe('live mail: Dovecot → sync → lead capture → Inbox and Board', { s
     assert.ok(acct.id, 'the account was created');
     await api('POST', '/api/sync/now', {});
 
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    await page.goto(server.url);
-    await page.waitForURL((u) => u.origin === server.baseURL && u.pathname === '/', WAIT);
+    ({ browser, page } = await openBrowser(server, { viewport: { width: 1440, height: 900 }, pageErrors }));
   });
 
   after(async () => {

@@ -10,8 +10,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath, ensureScreenshotDir, missingPrerequisite, startServer } from './harness.mjs';
+import { ensureScreenshotDir, missingPrerequisite, openBrowser, startServer } from './harness.mjs';
 import { call, defaultPipeline, seedLeads } from './seed.mjs';
 
 const missing = missingPrerequisite();
@@ -162,58 +161,55 @@ describe('inbox and signals (mail API stubbed in the browser)', { skip: missing 
     pipeline = await defaultPipeline(server);
     leads = await seedLeads(server, 6, { extra: (i) => ({ stage_id: ['new', 'interested', 'follow-up'][i % 3] }) });
     fx = fixtures(leads[0].email);
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
     const json = (/** @type {any} */ route, /** @type {unknown} */ body) =>
       route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
     // Like the real capture service, stop offering a signal once it was
     // dismissed or turned into a lead (the writes still go to the backend).
     /** @type {Set<string>} */
     const handled = new Set();
-    await context.route(
-      (url) => /^\/api\/(threads|accounts|signals|leads\/upsert)(\/|$)/.test(url.pathname),
-      async (route, request) => {
-        const path = new URL(request.url()).pathname;
-        if (path === '/api/leads/upsert') {
-          handled.add(JSON.parse(request.postData() ?? '{}').thread_id);
-          return route.continue();
-        }
-        // The threads above exist only in this browser, so the stub turns
-        // a convert into what the capture service does: an upsert of the
-        // prospect with the thread attached.
-        const convert = /^\/api\/signals\/([^/]+)\/convert$/.exec(path);
-        if (convert && request.method() === 'POST') {
-          const thread = decodeURIComponent(convert[1] ?? '');
-          const sig = fx.signals.find((x) => x.thread_id === thread);
-          if (!sig) return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no signal"}}' });
-          const body = JSON.parse(request.postData() ?? '{}');
-          const r = await call(server, 'POST', '/api/leads/upsert', {
-            email: sig.prospect.addr,
-            name: sig.prospect.name,
-            pipeline_id: body.pipeline_id,
-            stage_id: body.stage_id,
-            thread_id: thread,
-            source: 'signal',
-          });
-          handled.add(thread);
-          return route.fulfill({ status: r.created ? 201 : 200, contentType: 'application/json', body: JSON.stringify(r.lead) });
-        }
-        if (path.endsWith('/dismiss')) handled.add(decodeURIComponent(path.split('/')[3] ?? ''));
-        if (request.method() !== 'GET' || path.endsWith('/dismiss') || path === '/api/signals/dismissed') return route.continue();
-        if (path === '/api/accounts') {
-          return json(route, { accounts: [{ id: 'a1', email: me.addr, name: 'Robin', identities: [me.addr] }], secret_storage: 'file' });
-        }
-        if (path === '/api/threads') return json(route, { threads: fx.threads, next_cursor: '' });
-        if (path === '/api/signals') return json(route, { signals: fx.signals.filter((x) => !handled.has(x.thread_id)) });
-        const id = decodeURIComponent(path.split('/')[3] ?? '');
-        if (fx.details[id]) return json(route, fx.details[id]);
-        return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no thread"}}' });
-      },
-    );
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    await page.goto(server.url);
-    await page.waitForURL((u) => u.origin === server.baseURL && u.pathname === '/', WAIT);
+    /** @param {import('playwright-core').BrowserContext} context */
+    const stubMailAPI = (context) =>
+      context.route(
+        (url) => /^\/api\/(threads|accounts|signals|leads\/upsert)(\/|$)/.test(url.pathname),
+        async (route, request) => {
+          const path = new URL(request.url()).pathname;
+          if (path === '/api/leads/upsert') {
+            handled.add(JSON.parse(request.postData() ?? '{}').thread_id);
+            return route.continue();
+          }
+          // The threads above exist only in this browser, so the stub turns
+          // a convert into what the capture service does: an upsert of the
+          // prospect with the thread attached.
+          const convert = /^\/api\/signals\/([^/]+)\/convert$/.exec(path);
+          if (convert && request.method() === 'POST') {
+            const thread = decodeURIComponent(convert[1] ?? '');
+            const sig = fx.signals.find((x) => x.thread_id === thread);
+            if (!sig) return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no signal"}}' });
+            const body = JSON.parse(request.postData() ?? '{}');
+            const r = await call(server, 'POST', '/api/leads/upsert', {
+              email: sig.prospect.addr,
+              name: sig.prospect.name,
+              pipeline_id: body.pipeline_id,
+              stage_id: body.stage_id,
+              thread_id: thread,
+              source: 'signal',
+            });
+            handled.add(thread);
+            return route.fulfill({ status: r.created ? 201 : 200, contentType: 'application/json', body: JSON.stringify(r.lead) });
+          }
+          if (path.endsWith('/dismiss')) handled.add(decodeURIComponent(path.split('/')[3] ?? ''));
+          if (request.method() !== 'GET' || path.endsWith('/dismiss') || path === '/api/signals/dismissed') return route.continue();
+          if (path === '/api/accounts') {
+            return json(route, { accounts: [{ id: 'a1', email: me.addr, name: 'Robin', identities: [me.addr] }], secret_storage: 'file' });
+          }
+          if (path === '/api/threads') return json(route, { threads: fx.threads, next_cursor: '' });
+          if (path === '/api/signals') return json(route, { signals: fx.signals.filter((x) => !handled.has(x.thread_id)) });
+          const id = decodeURIComponent(path.split('/')[3] ?? '');
+          if (fx.details[id]) return json(route, fx.details[id]);
+          return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no thread"}}' });
+        },
+      );
+    ({ browser, page } = await openBrowser(server, { viewport: { width: 1440, height: 900 }, pageErrors, prepare: stubMailAPI }));
   });
 
   after(async () => {

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath, ensureScreenshotDir, missingPrerequisite, startServer } from './harness.mjs';
+import { ensureScreenshotDir, missingPrerequisite, openBrowser, startServer } from './harness.mjs';
 import { deliverLMTP, missingDovecot, startDovecot } from './mailserver.mjs';
 import { call } from './seed.mjs';
 
@@ -66,12 +65,7 @@ describe('reply from the lead page through Dovecot', { skip: missing ?? false, t
       smtp: { host: '127.0.0.1', port: mail.submission, security: 'none', username: 'test@example.com' },
       password: 'test',
     });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    await page.goto(server.url);
-    await page.waitForURL((u) => u.origin === server.baseURL && u.pathname === '/', WAIT);
+    ({ browser, page } = await openBrowser(server, { viewport: { width: 1360, height: 900 }, pageErrors }));
   });
 
   after(async () => {

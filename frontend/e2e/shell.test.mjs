@@ -6,14 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import {
-  chromiumArgs,
-  chromiumPath,
-  ensureScreenshotDir,
-  missingPrerequisite,
-  startServer,
-} from './harness.mjs';
+import { ensureScreenshotDir, missingPrerequisite, openBrowser, startServer } from './harness.mjs';
 
 const missing = missingPrerequisite();
 if (missing && process.env.THREADLINE_E2E_REQUIRE) throw new Error(missing);
@@ -59,13 +52,7 @@ describe('app shell', { skip: missing ?? false }, () => {
 
   before(async () => {
     server = await startServer();
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    // The one-time login URL sets the session cookie and redirects to the app.
-    await page.goto(server.url);
-    await page.waitForURL((u) => u.origin === server.baseURL && u.pathname === '/', WAIT);
+    ({ browser, context, page } = await openBrowser(server, { viewport: { width: 1280, height: 800 }, pageErrors }));
   });
 
   after(async () => {
