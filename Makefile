@@ -50,7 +50,7 @@ unit:
 	$(GO) test -count=1 ./...
 
 frontend-test:
-	cd frontend && npm test
+	cd frontend && npm run check && npm test
 
 e2e:
 	@[ -x $(BIN) ] || $(MAKE) build
