@@ -165,19 +165,19 @@ func (x *Index) searchNewest(ctx context.Context, q query.Query, req *bleve.Sear
 		return nil, false, fmt.Errorf("search: hour list: %w", err)
 	}
 	hours, dayHours := l.hours, l.days
+	// The window starts at the newest hour that can hold a match: not
+	// after the query's before: bound, nor after the cursor's hour.
 	first := 0
-	if !before.IsZero() {
-		hour := hourKey(before)
+	skipAfter := func(hour string) {
 		for first < len(hours) && hours[first].hour > hour {
 			first++
 		}
 	}
+	if !before.IsZero() {
+		skipAfter(hourKey(before))
+	}
 	if req.SearchAfter != nil && len(req.SearchAfter[0]) >= 13 {
-		// Nothing newer than the cursor's hour can be on this page.
-		hour := req.SearchAfter[0][:13]
-		for first < len(hours) && hours[first].hour > hour {
-			first++
-		}
+		skipAfter(req.SearchAfter[0][:13])
 	}
 	want := uint64(req.Size)
 	inWindow := func(end int) query.Query {
