@@ -234,3 +234,30 @@ func orNone(q query.Query) query.Query {
 	}
 	return q
 }
+
+// filtersOnly reports whether e has no words to rank by: every term is an
+// operator that selects (from:, to:, in:, is:, has:, before:, after:, tag:,
+// stage:, pipeline:), and excluded words do not rank either.
+func filtersOnly(e Expr) bool {
+	switch e := e.(type) {
+	case *AndExpr:
+		for _, it := range e.Items {
+			if !filtersOnly(it) {
+				return false
+			}
+		}
+		return true
+	case *OrExpr:
+		for _, it := range e.Items {
+			if !filtersOnly(it) {
+				return false
+			}
+		}
+		return true
+	case *NotExpr:
+		return true
+	case *TermExpr:
+		return e.Field != "" && e.Field != "subject"
+	}
+	return false
+}

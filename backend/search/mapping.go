@@ -15,7 +15,7 @@ import (
 // mappingVersion changes whenever the mapping or the way documents are
 // turned into fields changes; an index built with another version is
 // rebuilt when it is opened.
-const mappingVersion = "10"
+const mappingVersion = "11"
 
 // Analyzers.
 const (
@@ -43,8 +43,6 @@ const (
 	fPlace    = "place"     // stored only: folder or stage name
 	fDateSort = "date_sort" // keyword, stored, doc values: sort key
 	fDate     = "date"      // datetime: before:, after:
-	fDay      = "day"       // keyword: UTC day of date_sort, for date windows
-	fHour     = "hour"      // keyword: UTC hour of date_sort, for date windows
 
 	fSubject = "subject"
 	fBody    = "body"
@@ -158,8 +156,6 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	storedOnly(fThread)
 	storedOnly(fPlace)
 	kw(fDateSort, keyword.Name, true, true)
-	kw(fDay, keyword.Name, false, false)
-	kw(fHour, keyword.Name, false, false)
 	date := mapping.NewDateTimeFieldMapping()
 	date.Store = false
 	date.IncludeInAll = false
@@ -192,11 +188,6 @@ func dateKey(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
-// dayKey and hourKey are the day and hour parts of dateKey: the terms of
-// the day and hour fields.
-func dayKey(t time.Time) string  { return dateKey(t)[:10] }
-func hourKey(t time.Time) string { return dateKey(t)[:13] }
-
 // indexableDate: Bleve rejects dates it cannot hold in int64 nanoseconds,
 // and a message with a nonsense Date header must still be indexed.
 func indexableDate(t time.Time) bool {
@@ -213,8 +204,6 @@ func fields(d Doc) map[string]any {
 			fThread:   d.ThreadID,
 			fPlace:    d.Folder,
 			fDateSort: dateKey(d.Date),
-			fDay:      dayKey(d.Date),
-			fHour:     hourKey(d.Date),
 			fSubject:  d.Subject,
 			fBody:     d.Body,
 			fAccount:  d.Account,
@@ -248,8 +237,6 @@ func fields(d Doc) map[string]any {
 			fTitle:    d.Name,
 			fPlace:    d.StageName,
 			fDateSort: dateKey(d.UpdatedAt),
-			fDay:      dayKey(d.UpdatedAt),
-			fHour:     hourKey(d.UpdatedAt),
 			fName:     d.Name,
 			fEmail:    d.Email,
 			fEmailT:   d.Email,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -180,29 +181,14 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, fmt.Errorf("search: the index is closed")
 	}
 
-	res := &Result{Hits: []Hit{}, Sort: r.Sort}
-	req := bleve.NewSearchRequestOptions(main, r.Limit+1, cur.Offset, false)
-	req.Fields = []string{fTitle, fThread, fPlace, fDateSort}
-	firstPage := r.Cursor == ""
-	var sr *bleve.SearchResult
-	if r.Sort == "date" {
-		req.SortBy([]string{"-" + fDateSort, "-_id"})
-		// Scores would be computed for every match and then ignored.
-		req.Score = bleve.ScoreNone
-		if cur.After != nil {
-			req.SearchAfter = cur.After
-			req.From = 0
-		}
-		sr, res.TotalExact, err = x.searchNewest(ctx, main, req, newestBound(expr))
-	} else {
-		sr, err = x.bidx.SearchInContext(ctx, req)
-		res.TotalExact = true
+	res, err := x.searchPostings(main, r, cur)
+	if errors.Is(err, errUnsupported) || x.bleveOnly {
+		res, err = x.searchBleve(ctx, main, r, cur)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	res.Total = int(sr.Total)
-	if firstPage && r.Counts {
+	if r.Cursor == "" && r.Counts {
 		if res.Counts, err = x.count(ctx, q); err != nil {
 			return nil, err
 		}
@@ -212,7 +198,92 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 			res.Total, res.TotalExact = res.Counts.Kinds[r.Kind], true
 		}
 	}
+	if err := x.snippets(res.Hits, c.marks); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
 
+// searchPostings answers r on the index's postings (see postings.go).
+// Callers hold x.mu for reading.
+func (x *Index) searchPostings(q query.Query, r Request, cur cursor) (*Result, error) {
+	se, err := x.evalSnapshot(q)
+	if err != nil {
+		return nil, err
+	}
+	defer se.Close()
+	res := &Result{Hits: []Hit{}, Sort: r.Sort}
+	var hits []postingsHit
+	var confirmed int
+	if r.Sort == "date" {
+		var after *postingsHit
+		if cur.After != nil {
+			after = &postingsHit{secs: keySeconds(cur.After[0]), id: cur.After[1]}
+		}
+		hits, confirmed, err = se.newestFirst(r.Limit+1, after)
+	} else {
+		hits, confirmed, err = se.bestFirst(cur.Offset + r.Limit + 1)
+		hits = hits[min(len(hits), cur.Offset):]
+	}
+	if err != nil {
+		return nil, err
+	}
+	n, exact := se.sureCount()
+	res.Total, res.TotalExact = n, exact
+	if !exact {
+		// Phrase candidates are checked only as far as the page needed.
+		res.Total += confirmed
+	}
+	more := len(hits) > r.Limit
+	hits = hits[:min(len(hits), r.Limit)]
+	var lastKey string
+	for _, h := range hits {
+		k, id, err := splitBleveID(h.id)
+		if err != nil {
+			return nil, err
+		}
+		hit := Hit{Kind: k, ID: id, Score: h.score}
+		if hit.Title, hit.ThreadID, hit.Place, lastKey, err = se.storedFields(h); err != nil {
+			return nil, err
+		}
+		if lastKey != "" {
+			hit.Date, _ = time.Parse("2006-01-02T15:04:05Z", lastKey)
+		}
+		res.Hits = append(res.Hits, hit)
+	}
+	if more {
+		next := cursor{Sort: r.Sort, Offset: cur.Offset + r.Limit}
+		if r.Sort == "date" {
+			next = cursor{Sort: r.Sort, After: []string{lastKey, hits[len(hits)-1].id}}
+		}
+		res.NextCursor = next.encode()
+	}
+	return res, nil
+}
+
+// searchBleve answers r with Bleve's searchers, for what the postings
+// evaluator does not handle. Callers hold x.mu for reading.
+func (x *Index) searchBleve(ctx context.Context, main query.Query, r Request, cur cursor) (*Result, error) {
+	res := &Result{Hits: []Hit{}, Sort: r.Sort}
+	req := bleve.NewSearchRequestOptions(main, r.Limit+1, cur.Offset, false)
+	req.Fields = []string{fTitle, fThread, fPlace, fDateSort}
+	var sr *bleve.SearchResult
+	var err error
+	if r.Sort == "date" {
+		req.SortBy([]string{"-" + fDateSort, "-_id"})
+		// Scores would be computed for every match and then ignored.
+		req.Score = bleve.ScoreNone
+		if cur.After != nil {
+			req.SearchAfter = cur.After
+			req.From = 0
+		}
+	}
+	sr, err = x.bidx.SearchInContext(ctx, req)
+	res.TotalExact = true
+	if err != nil {
+		return nil, err
+	}
+	res.Total = int(sr.Total)
 	hits := sr.Hits
 	if len(hits) > r.Limit {
 		hits = hits[:r.Limit]
@@ -236,9 +307,6 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		res.Hits = append(res.Hits, hit)
 	}
-	if err := x.snippets(res.Hits, c.marks); err != nil {
-		return nil, err
-	}
 	return res, nil
 }
 
@@ -259,6 +327,23 @@ func (x *Index) Count(ctx context.Context, q string, now time.Time) (*Counts, er
 
 // count runs q for its facets alone. Callers hold x.mu for reading.
 func (x *Index) count(ctx context.Context, q query.Query) (*Counts, error) {
+	se, err := x.evalSnapshot(q)
+	if x.bleveOnly && err == nil {
+		se.Close()
+		err = errUnsupported
+	}
+	if err == nil {
+		terms, ok, err := se.facetCounts()
+		se.Close()
+		if err != nil {
+			return nil, fmt.Errorf("search: count: %w", err)
+		}
+		if ok {
+			return countsFromTerms(terms), nil
+		}
+	} else if !errors.Is(err, errUnsupported) {
+		return nil, fmt.Errorf("search: count: %w", err)
+	}
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	req.Score = bleve.ScoreNone
 	req.AddFacet("f", bleve.NewFacetRequest(fFacet, maxFacetTerms))
@@ -275,11 +360,28 @@ func (x *Index) count(ctx context.Context, q query.Query) (*Counts, error) {
 const maxFacetTerms = 1000
 
 func countsFrom(f *bsearch.FacetResult) *Counts {
-	c := &Counts{Kinds: map[Kind]int{KindMail: 0, KindLead: 0}, Folders: []FolderCount{}, Stages: []StageCount{}}
-	if f == nil || f.Terms == nil {
-		return c
+	terms := map[string]int{}
+	if f != nil && f.Terms != nil {
+		for _, t := range f.Terms.Terms() {
+			terms[t.Term] = t.Count
+		}
 	}
-	for _, t := range f.Terms.Terms() {
+	return countsFromTerms(terms)
+}
+
+// countsFromTerms turns counts per facet term into Counts.
+func countsFromTerms(terms map[string]int) *Counts {
+	c := &Counts{Kinds: map[Kind]int{KindMail: 0, KindLead: 0}, Folders: []FolderCount{}, Stages: []StageCount{}}
+	keys := make([]string, 0, len(terms))
+	for t := range terms {
+		keys = append(keys, t)
+	}
+	sort.Strings(keys)
+	for _, term := range keys {
+		t := struct {
+			Term  string
+			Count int
+		}{term, terms[term]}
 		parts := strings.SplitN(t.Term, facetSep, 3)
 		if len(parts) != 3 {
 			continue

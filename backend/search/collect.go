@@ -1,0 +1,517 @@
+package search
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/search/query"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// snapshotEval is one query evaluated on every segment of one snapshot of
+// the index.
+type snapshotEval struct {
+	snap  *scorch.IndexSnapshot
+	segs  []*segmentEval
+	roots []*node
+}
+
+// evalSnapshot opens a snapshot of the index and evaluates q on it;
+// callers close the result. It returns errUnsupported for an index or a
+// query the postings evaluator does not handle. Callers hold x.mu.
+func (x *Index) evalSnapshot(q query.Query) (*snapshotEval, error) {
+	adv, err := x.bidx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		r.Close()
+		return nil, errUnsupported
+	}
+	se := &snapshotEval{snap: snap}
+	segSnaps := snap.Segments()
+	segs := make([]segment.Segment, len(segSnaps))
+	for i, ss := range segSnaps {
+		segs[i] = ss.Segment()
+	}
+	orders, err := x.orders.get(segs)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	for i, ss := range segSnaps {
+		ev := newSegmentEval(segs[i], ss.Deleted(), orders[i])
+		root, err := ev.eval(q, false)
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		se.segs = append(se.segs, ev)
+		se.roots = append(se.roots, root)
+	}
+	if err := se.settle(settleCandidates); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return se, nil
+}
+
+// settleCandidates is how many phrase candidates are checked up front so
+// that totals and counts are exact; beyond it, only as many are checked as
+// a page needs.
+const settleCandidates = 256
+
+// settle checks every phrase candidate if there are at most limit.
+func (se *snapshotEval) settle(limit int) error {
+	n := 0
+	for _, r := range se.roots {
+		n += int(r.set.maybe.GetCardinality())
+	}
+	if n == 0 || n > limit {
+		return nil
+	}
+	for _, r := range se.roots {
+		it := r.set.maybe.Iterator()
+		for it.HasNext() {
+			doc := it.Next()
+			ok, err := r.holds(doc)
+			if err != nil {
+				return err
+			}
+			if ok {
+				r.set.sure.Add(doc)
+			}
+		}
+		r.set.maybe.Clear()
+	}
+	return nil
+}
+
+func (se *snapshotEval) Close() error { return se.snap.Close() }
+
+// sureCount is how many documents surely match; exact tells whether that
+// is all of them (no phrase candidates left to check).
+func (se *snapshotEval) sureCount() (n int, exact bool) {
+	exact = true
+	for _, r := range se.roots {
+		n += int(r.set.sure.GetCardinality())
+		if !r.set.maybe.IsEmpty() {
+			exact = false
+		}
+	}
+	return n, exact
+}
+
+// postingsHit is one match found on a segment.
+type postingsHit struct {
+	seg   int
+	doc   uint32
+	secs  int64
+	score float64
+	id    string // Bleve document id, read for the hits that are kept
+}
+
+// newestFirst returns up to need matches newest first, starting after the
+// (secs, id) of a cursor when after is set. It also returns how many
+// phrase candidates were confirmed on the way.
+func (se *snapshotEval) newestFirst(need int, after *postingsHit) ([]postingsHit, int, error) {
+	var all []postingsHit
+	confirmed := 0
+	for i, ev := range se.segs {
+		start := 0
+		if after != nil {
+			var err error
+			if start, err = ev.positionAfter(after); err != nil {
+				return nil, 0, err
+			}
+		}
+		docs, c, err := ev.newest(se.roots[i], need, start)
+		if err != nil {
+			return nil, 0, err
+		}
+		confirmed += c
+		for _, d := range docs {
+			h := postingsHit{seg: i, doc: d, secs: ev.order.secs[d]}
+			all = append(all, h)
+		}
+	}
+	if err := se.readIDs(all); err != nil {
+		return nil, 0, err
+	}
+	slices.SortFunc(all, compareNewest)
+	return all[:min(len(all), need)], confirmed, nil
+}
+
+func compareNewest(a, b postingsHit) int {
+	if c := cmp.Compare(b.secs, a.secs); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.id, a.id)
+}
+
+func (se *snapshotEval) readIDs(hits []postingsHit) error {
+	for i := range hits {
+		id, err := se.segs[hits[i].seg].seg.DocID(uint64(hits[i].doc))
+		if err != nil {
+			return err
+		}
+		hits[i].id = string(id)
+	}
+	return nil
+}
+
+// positionAfter is the first position of the segment's date order that
+// comes after the cursor hit c.
+func (ev *segmentEval) positionAfter(c *postingsHit) (int, error) {
+	var failed error
+	pos, _ := slices.BinarySearchFunc(ev.order.byDate, c, func(doc uint32, c *postingsHit) int {
+		if s := ev.order.secs[doc]; s != c.secs {
+			return cmp.Compare(c.secs, s)
+		}
+		id, err := ev.seg.DocID(uint64(doc))
+		if err != nil {
+			failed = err
+			return 0
+		}
+		// Ids at or above the cursor's come first; the search lands on
+		// the first one below.
+		if string(id) >= c.id {
+			return -1
+		}
+		return 1
+	})
+	return pos, failed
+}
+
+// newest returns up to need documents matching root newest first, from
+// position start of the date order on.
+func (ev *segmentEval) newest(root *node, need, start int) ([]uint32, int, error) {
+	cand := root.set.any()
+	nc := int(cand.GetCardinality())
+	remaining := len(ev.order.byDate) - start
+	if nc == 0 || remaining <= 0 {
+		return nil, 0, nil
+	}
+	var out []uint32
+	confirmed := 0
+	accept := func(doc uint32) (bool, error) {
+		if root.set.sure.Contains(doc) {
+			return true, nil
+		}
+		ok, err := root.holds(doc)
+		if ok {
+			confirmed++
+		}
+		return ok, err
+	}
+	// Walking the date order finds a page after about
+	// remaining/nc*need steps; sorting the candidates costs about nc.
+	if float64(remaining)/float64(nc)*float64(need) < float64(nc)*8 {
+		for _, doc := range ev.order.byDate[start:] {
+			if !cand.Contains(doc) {
+				continue
+			}
+			ok, err := accept(doc)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ok {
+				if out = append(out, doc); len(out) == need {
+					break
+				}
+			}
+		}
+		return out, confirmed, nil
+	}
+	ranks := make([]uint32, 0, nc)
+	it := cand.Iterator()
+	for it.HasNext() {
+		if r := ev.order.rank[it.Next()]; int(r) >= start {
+			ranks = append(ranks, r)
+		}
+	}
+	slices.Sort(ranks)
+	for _, r := range ranks {
+		doc := ev.order.byDate[r]
+		ok, err := accept(doc)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			if out = append(out, doc); len(out) == need {
+				break
+			}
+		}
+	}
+	return out, confirmed, nil
+}
+
+// Ranking. A match's score is the sum, over the query's words that it
+// holds (free words, subject:, from:, to: and the words of phrases, not
+// excluded ones), of idf² · √tf · norm per field: the tf-idf Bleve's own
+// term scorer uses, without its query normalisation (the same factor for
+// every match) and coordination factors. Equal scores go newest first.
+
+// bestFirst returns the matches ranked offset to offset+need-1 (at most),
+// best first. It also returns how many phrase candidates were confirmed.
+func (se *snapshotEval) bestFirst(need int) ([]postingsHit, int, error) {
+	se.setIDF()
+	var all []postingsHit
+	confirmed := 0
+	for i, ev := range se.segs {
+		hits, c, err := ev.best(se.roots[i], need)
+		if err != nil {
+			return nil, 0, err
+		}
+		confirmed += c
+		for j := range hits {
+			hits[j].seg = i
+		}
+		all = append(all, hits...)
+	}
+	if err := se.readIDs(all); err != nil {
+		return nil, 0, err
+	}
+	slices.SortFunc(all, func(a, b postingsHit) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return compareNewest(a, b)
+	})
+	return all[:min(len(all), need)], confirmed, nil
+}
+
+// setIDF sets each ranking term's idf from its document frequency over
+// every segment.
+func (se *snapshotEval) setIDF() {
+	type key struct{ field, term string }
+	df := map[key]uint64{}
+	var docs uint64
+	for _, ev := range se.segs {
+		docs += ev.live.GetCardinality()
+		seen := map[key]bool{}
+		for _, t := range ev.terms {
+			k := key{t.field, t.term}
+			if !seen[k] {
+				seen[k] = true
+				df[k] += t.postings.Count()
+			}
+		}
+	}
+	for _, ev := range se.segs {
+		for _, t := range ev.terms {
+			t.idf = 1 + math.Log(float64(docs)/float64(df[key{t.field, t.term}]+1))
+		}
+	}
+}
+
+var scoresPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// best ranks the segment's matches and returns the best need of them.
+func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
+	cand := root.set.any()
+	nc := cand.GetCardinality()
+	if nc == 0 {
+		return nil, 0, nil
+	}
+	sp := scoresPool.Get().(*[]float32)
+	defer scoresPool.Put(sp)
+	n := int(ev.seg.Count())
+	if cap(*sp) < n {
+		*sp = make([]float32, n)
+	}
+	scores := (*sp)[:n]
+	clear(scores)
+	var pi segment.PostingsIterator
+	for _, t := range ev.terms {
+		w := float32(t.idf * t.idf)
+		pi = t.postings.Iterator(true, true, false, pi)
+		if t.postings.Count() > nc*32 {
+			// Few candidates among many postings: jump to each.
+			// Advance consumes the posting it returns, so one past the
+			// candidate is kept until the candidates reach it.
+			var p segment.Posting
+			it := cand.Iterator()
+			for it.HasNext() {
+				doc := it.Next()
+				if p == nil || p.Number() < uint64(doc) {
+					var err error
+					if p, err = pi.Advance(uint64(doc)); err != nil {
+						return nil, 0, err
+					}
+					if p == nil {
+						break
+					}
+				}
+				if p.Number() == uint64(doc) {
+					scores[doc] += w * float32(math.Sqrt(float64(p.Frequency()))*p.Norm())
+				}
+			}
+			continue
+		}
+		for {
+			p, err := pi.Next()
+			if err != nil {
+				return nil, 0, err
+			}
+			if p == nil {
+				break
+			}
+			scores[p.Number()] += w * float32(math.Sqrt(float64(p.Frequency()))*p.Norm())
+		}
+	}
+
+	better := func(a, b uint32) bool {
+		if scores[a] != scores[b] {
+			return scores[a] > scores[b]
+		}
+		return ev.order.rank[a] < ev.order.rank[b]
+	}
+	var out []postingsHit
+	confirmed := 0
+	for k := need; ; k *= 4 {
+		top := topK(cand, k, better)
+		out, confirmed = out[:0], 0
+		for _, doc := range top {
+			if !root.set.sure.Contains(doc) {
+				ok, err := root.holds(doc)
+				if err != nil {
+					return nil, 0, err
+				}
+				if !ok {
+					continue
+				}
+				confirmed++
+			}
+			out = append(out, postingsHit{doc: doc, secs: ev.order.secs[doc], score: float64(scores[doc])})
+			if len(out) == need {
+				return out, confirmed, nil
+			}
+		}
+		if uint64(len(top)) < uint64(k) || uint64(k) >= nc {
+			return out, confirmed, nil
+		}
+	}
+}
+
+// topK returns the k best documents of set, best first.
+func topK(set *roaring.Bitmap, k int, better func(a, b uint32) bool) []uint32 {
+	// A min-heap of the best seen, its worst at the root.
+	h := make([]uint32, 0, k)
+	worse := func(i, j int) bool { return better(h[j], h[i]) }
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(h) && worse(r, l) {
+				m = r
+			}
+			if !worse(m, i) {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	it := set.Iterator()
+	for it.HasNext() {
+		doc := it.Next()
+		if len(h) < k {
+			h = append(h, doc)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !worse(i, p) {
+					break
+				}
+				h[i], h[p] = h[p], h[i]
+				i = p
+			}
+			continue
+		}
+		if better(doc, h[0]) {
+			h[0] = doc
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b uint32) int {
+		if better(a, b) {
+			return -1
+		}
+		if better(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return h
+}
+
+// storedFields reads what a page shows of a hit from the index.
+func (se *snapshotEval) storedFields(h postingsHit) (title, thread, place, dateSort string, err error) {
+	err = se.segs[h.seg].seg.VisitStoredFields(uint64(h.doc), func(field string, _ byte, value []byte, _ []uint64) bool {
+		switch field {
+		case fTitle:
+			title = string(value)
+		case fThread:
+			thread = string(value)
+		case fPlace:
+			place = string(value)
+		case fDateSort:
+			dateSort = string(value)
+		}
+		return true
+	})
+	if err != nil {
+		err = fmt.Errorf("stored fields: %w", err)
+	}
+	return
+}
+
+// facetCounts counts the matches per facet term; ok is false when phrase
+// candidates would have to be checked one by one first.
+func (se *snapshotEval) facetCounts() (map[string]int, bool, error) {
+	counts := map[string]int{}
+	for i, ev := range se.segs {
+		root := se.roots[i]
+		if !root.set.maybe.IsEmpty() {
+			return nil, false, nil
+		}
+		if root.set.sure.IsEmpty() {
+			continue
+		}
+		d, err := ev.dict(fFacet)
+		if err != nil {
+			return nil, false, err
+		}
+		it := d.AutomatonIterator(nil, nil, nil)
+		for {
+			e, err := it.Next()
+			if err != nil {
+				return nil, false, err
+			}
+			if e == nil {
+				break
+			}
+			bm, _, err := ev.postings(fFacet, e.Term)
+			if err != nil {
+				return nil, false, err
+			}
+			if c := root.set.sure.AndCardinality(bm); c > 0 {
+				counts[e.Term] += int(c)
+			}
+		}
+	}
+	return counts, true, nil
+}

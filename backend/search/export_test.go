@@ -1,0 +1,35 @@
+package search
+
+// SetBleveOnly makes x answer queries with Bleve's searchers alone.
+func SetBleveOnly(x *Index, on bool) {
+	x.mu.Lock()
+	x.bleveOnly = on
+	x.mu.Unlock()
+}
+
+// DeletedDocs is how many deleted documents the index's segments still
+// hold, and how many segments there are.
+func DeletedDocs(x *Index) (deleted, segments int) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	se, err := x.evalSnapshot(newCompiler(x.im).compile(&TermExpr{Value: "x"}, false))
+	if err != nil {
+		panic(err)
+	}
+	defer se.Close()
+	for _, ev := range se.segs {
+		if ev.deleted != nil {
+			deleted += int(ev.deleted.GetCardinality())
+		}
+	}
+	return deleted, len(se.segs)
+}
+
+// KeepSegments stops Bleve from merging the segments of indexes opened
+// until restore is called, so that deleted documents stay in them.
+func KeepSegments() (restore func()) {
+	bleveConfig = map[string]any{"scorchMergePlanOptions": map[string]any{
+		"maxSegmentsPerTier": 100000, "segmentsPerMergeTask": 100000,
+	}}
+	return func() { bleveConfig = nil }
+}

@@ -1,0 +1,447 @@
+package search
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// Queries are answered on the segments' postings as bitmaps rather than
+// by Bleve's searchers: those score and collect every match one by one,
+// which at a few hundred thousand messages costs tens of milliseconds for
+// a common word, while the same answer as bitmap operations takes a
+// fraction of one. Only phrases need more than bitmaps (word positions);
+// their documents are candidates until checked, and only as many are
+// checked as a page needs.
+
+// errUnsupported marks a query this evaluator does not handle; the search
+// then runs on Bleve's searchers.
+var errUnsupported = errors.New("query not supported by the postings evaluator")
+
+// matchSet is what a query matches in one segment: documents that surely
+// match, and candidates that match only if their phrases check out.
+type matchSet struct {
+	sure, maybe *roaring.Bitmap
+}
+
+func (m matchSet) any() *roaring.Bitmap { return roaring.Or(m.sure, m.maybe) }
+
+// node is a query evaluated on one segment, kept as a tree so that a
+// candidate can be decided document by document.
+type node struct {
+	op       nodeOp
+	set      matchSet
+	children []*node
+	phrase   *phraseCheck
+}
+
+type nodeOp int
+
+const (
+	opLeaf nodeOp = iota
+	opAnd
+	opOr
+	opNot
+	opPhrase
+)
+
+// segmentEval evaluates queries on one segment of a snapshot.
+type segmentEval struct {
+	seg     segment.Segment
+	deleted *roaring.Bitmap
+	live    *roaring.Bitmap
+	order   *dateOrder
+	dicts   map[string]segment.TermDictionary
+	// terms collects the positive terms, which rank matches.
+	terms []*scoredTerm
+}
+
+// scoredTerm is one ranking term of a query in one segment.
+type scoredTerm struct {
+	field, term string
+	postings    segment.PostingsList
+	// idf is set once every segment has been seen.
+	idf float64
+}
+
+func newSegmentEval(seg segment.Segment, deleted *roaring.Bitmap, order *dateOrder) *segmentEval {
+	live := roaring.New()
+	live.AddRange(0, seg.Count())
+	if deleted != nil {
+		live.AndNot(deleted)
+	}
+	return &segmentEval{seg: seg, deleted: deleted, live: live, order: order, dicts: map[string]segment.TermDictionary{}}
+}
+
+func (s *segmentEval) dict(field string) (segment.TermDictionary, error) {
+	if d, ok := s.dicts[field]; ok {
+		return d, nil
+	}
+	d, err := s.seg.Dictionary(field)
+	if err != nil {
+		return nil, err
+	}
+	s.dicts[field] = d
+	return d, nil
+}
+
+type orIntoer interface{ OrInto(*roaring.Bitmap) }
+
+// postings returns the live documents holding term in field, and the
+// postings list itself.
+func (s *segmentEval) postings(field, term string) (*roaring.Bitmap, segment.PostingsList, error) {
+	d, err := s.dict(field)
+	if err != nil {
+		return nil, nil, err
+	}
+	pl, err := d.PostingsList([]byte(term), nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	bm := roaring.New()
+	if o, ok := pl.(orIntoer); ok {
+		o.OrInto(bm)
+	} else {
+		it := pl.Iterator(false, false, false, nil)
+		for {
+			p, err := it.Next()
+			if err != nil {
+				return nil, nil, err
+			}
+			if p == nil {
+				break
+			}
+			bm.Add(uint32(p.Number()))
+		}
+	}
+	if s.deleted != nil {
+		bm.AndNot(s.deleted)
+	}
+	return bm, pl, nil
+}
+
+func sureSet(bm *roaring.Bitmap) matchSet { return matchSet{sure: bm, maybe: roaring.New()} }
+
+// eval evaluates q. negated says whether q sits under an odd number of
+// NOTs: its terms then do not rank.
+func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
+	switch q := q.(type) {
+	case *query.TermQuery:
+		bm, pl, err := s.postings(q.FieldVal, q.Term)
+		if err != nil {
+			return nil, err
+		}
+		if !negated {
+			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: q.Term, postings: pl})
+		}
+		return &node{op: opLeaf, set: sureSet(bm)}, nil
+	case *query.PhraseQuery:
+		return s.phrase(q, negated)
+	case *query.PrefixQuery:
+		bm := roaring.New()
+		err := eachPostingsList(s, q.FieldVal, q.Prefix, func(pl segment.PostingsList) {
+			if o, ok := pl.(orIntoer); ok {
+				o.OrInto(bm)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if s.deleted != nil {
+			bm.AndNot(s.deleted)
+		}
+		return &node{op: opLeaf, set: sureSet(bm)}, nil
+	case *query.DateRangeQuery:
+		from, to, err := secondsRange(q)
+		if err != nil {
+			return nil, err
+		}
+		bm := s.order.between(from, to)
+		if s.deleted != nil {
+			bm.AndNot(s.deleted)
+		}
+		return &node{op: opLeaf, set: sureSet(bm)}, nil
+	case *query.MatchAllQuery:
+		return &node{op: opLeaf, set: sureSet(s.live.Clone())}, nil
+	case *query.MatchNoneQuery:
+		return &node{op: opLeaf, set: sureSet(roaring.New())}, nil
+	case *query.ConjunctionQuery:
+		return s.and(q.Conjuncts, negated)
+	case *query.DisjunctionQuery:
+		if q.Min > 1 {
+			return nil, errUnsupported
+		}
+		return s.or(q.Disjuncts, negated)
+	case *query.BooleanQuery:
+		if q.Should != nil || q.Filter != nil {
+			return nil, errUnsupported
+		}
+		var parts []*node
+		if q.Must != nil {
+			m, err := s.eval(q.Must, negated)
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, m)
+		} else {
+			parts = append(parts, &node{op: opLeaf, set: sureSet(s.live.Clone())})
+		}
+		if q.MustNot != nil {
+			x, err := s.eval(q.MustNot, !negated)
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, s.not(x))
+		}
+		return s.combineAnd(parts), nil
+	}
+	return nil, errUnsupported
+}
+
+func (s *segmentEval) and(qs []query.Query, negated bool) (*node, error) {
+	parts := make([]*node, 0, len(qs))
+	for _, q := range qs {
+		n, err := s.eval(q, negated)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, n)
+	}
+	return s.combineAnd(parts), nil
+}
+
+func (s *segmentEval) combineAnd(parts []*node) *node {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	sure := parts[0].set.sure.Clone()
+	anyOf := parts[0].set.any()
+	for _, p := range parts[1:] {
+		sure.And(p.set.sure)
+		anyOf.And(p.set.any())
+	}
+	anyOf.AndNot(sure)
+	return &node{op: opAnd, set: matchSet{sure: sure, maybe: anyOf}, children: parts}
+}
+
+func (s *segmentEval) or(qs []query.Query, negated bool) (*node, error) {
+	n := &node{op: opOr, set: matchSet{sure: roaring.New(), maybe: roaring.New()}}
+	for _, q := range qs {
+		c, err := s.eval(q, negated)
+		if err != nil {
+			return nil, err
+		}
+		n.children = append(n.children, c)
+		n.set.sure.Or(c.set.sure)
+		n.set.maybe.Or(c.set.maybe)
+	}
+	n.set.maybe.AndNot(n.set.sure)
+	if len(n.children) == 1 {
+		return n.children[0], nil
+	}
+	return n, nil
+}
+
+func (s *segmentEval) not(x *node) *node {
+	sure := s.live.Clone()
+	sure.AndNot(x.set.sure)
+	sure.AndNot(x.set.maybe)
+	return &node{op: opNot, set: matchSet{sure: sure, maybe: x.set.maybe.Clone()}, children: []*node{x}}
+}
+
+// eachPostingsList calls fn with the postings of every term of field that
+// starts with prefix.
+func eachPostingsList(s *segmentEval, field, prefix string, fn func(segment.PostingsList)) error {
+	d, err := s.dict(field)
+	if err != nil {
+		return err
+	}
+	it := d.AutomatonIterator(nil, []byte(prefix), prefixEnd([]byte(prefix)))
+	for {
+		e, err := it.Next()
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return nil
+		}
+		pl, err := d.PostingsList([]byte(e.Term), nil, nil)
+		if err != nil {
+			return err
+		}
+		fn(pl)
+	}
+}
+
+// prefixEnd is the first key after every key starting with p (nil when
+// there is none).
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// secondsRange is a date range query's bounds as inclusive seconds,
+// clamped to the dates the date field holds.
+func secondsRange(q *query.DateRangeQuery) (int64, int64, error) {
+	from, to := minRangeSecs, maxRangeSecs
+	if !q.Start.IsZero() {
+		incl := q.InclusiveStart == nil || *q.InclusiveStart
+		from = ceilSeconds(q.Start.Time, incl)
+	}
+	if !q.End.IsZero() {
+		incl := q.InclusiveEnd != nil && *q.InclusiveEnd
+		to = floorSeconds(q.End.Time, incl)
+	}
+	if from == math.MaxInt64 || to == math.MinInt64 {
+		return 1, 0, nil
+	}
+	return max(from, minRangeSecs), min(to, maxRangeSecs), nil
+}
+
+// ceilSeconds is the first whole second at (incl) or after t; documents
+// carry whole seconds.
+func ceilSeconds(t time.Time, incl bool) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 || !incl {
+		s++
+	}
+	return s
+}
+
+// floorSeconds is the last whole second at (incl) or before t.
+func floorSeconds(t time.Time, incl bool) int64 {
+	s := t.Unix()
+	if t.Nanosecond() == 0 && !incl {
+		s--
+	}
+	return s
+}
+
+// phraseCheck decides whether a document holds a phrase: its words at
+// consecutive positions of one field value.
+type phraseCheck struct {
+	field string
+	lists []segment.PostingsList
+	iters []segment.PostingsIterator
+}
+
+func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) {
+	var words []string
+	for _, t := range q.Terms {
+		if t == "" {
+			// Bleve's gap marker; our analyzers drop nothing, so a
+			// phrase never has one.
+			return nil, errUnsupported
+		}
+		words = append(words, t)
+	}
+	if len(words) == 0 {
+		return &node{op: opLeaf, set: sureSet(roaring.New())}, nil
+	}
+	pc := &phraseCheck{field: q.FieldVal}
+	var cand *roaring.Bitmap
+	n := &node{op: opPhrase, phrase: pc}
+	for _, w := range words {
+		bm, pl, err := s.postings(q.FieldVal, w)
+		if err != nil {
+			return nil, err
+		}
+		if cand == nil {
+			cand = bm
+		} else {
+			cand.And(bm)
+		}
+		pc.lists = append(pc.lists, pl)
+		if !negated {
+			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: w, postings: pl})
+		}
+	}
+	pc.iters = make([]segment.PostingsIterator, len(words))
+	if len(words) == 1 {
+		n.op, n.set = opLeaf, sureSet(cand)
+		return n, nil
+	}
+	n.set = matchSet{sure: roaring.New(), maybe: cand}
+	return n, nil
+}
+
+// holds reports whether doc has the phrase.
+func (pc *phraseCheck) holds(doc uint32) (bool, error) {
+	// ends are where the phrase read so far ends: a position within one
+	// value of the field (ArrayPositions tell values apart).
+	type place struct {
+		arr []uint64
+		pos uint64
+	}
+	var ends, next []place
+	for i, pl := range pc.lists {
+		pc.iters[i] = pl.Iterator(true, false, true, pc.iters[i])
+		p, err := pc.iters[i].Advance(uint64(doc))
+		if err != nil {
+			return false, err
+		}
+		if p == nil || p.Number() != uint64(doc) {
+			return false, nil
+		}
+		next = next[:0]
+		for _, l := range p.Locations() {
+			if l.Field() != "" && l.Field() != pc.field {
+				continue
+			}
+			at := place{l.ArrayPositions(), l.Pos()}
+			if i == 0 || slices.ContainsFunc(ends, func(e place) bool {
+				return e.pos+1 == at.pos && slices.Equal(e.arr, at.arr)
+			}) {
+				next = append(next, at)
+			}
+		}
+		if len(next) == 0 {
+			return false, nil
+		}
+		ends, next = next, ends
+	}
+	return true, nil
+}
+
+// holds decides whether doc matches n.
+func (n *node) holds(doc uint32) (bool, error) {
+	if n.set.sure.Contains(doc) {
+		return true, nil
+	}
+	if !n.set.maybe.Contains(doc) {
+		return false, nil
+	}
+	switch n.op {
+	case opPhrase:
+		return n.phrase.holds(doc)
+	case opAnd:
+		for _, c := range n.children {
+			if ok, err := c.holds(doc); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case opOr:
+		for _, c := range n.children {
+			if ok, err := c.holds(doc); ok || err != nil {
+				return ok, err
+			}
+		}
+		return false, nil
+	case opNot:
+		ok, err := n.children[0].holds(doc)
+		return !ok, err
+	}
+	return false, nil
+}
