@@ -69,7 +69,7 @@ func (x *Index) evalSnapshot(q query.Query) (*snapshotEval, error) {
 // settleCandidates is how many phrase candidates are checked up front so
 // that totals and counts are exact; beyond it, only as many are checked as
 // a page needs.
-const settleCandidates = 256
+const settleCandidates = 1024
 
 // settle checks every phrase candidate if there are at most limit.
 func (se *snapshotEval) settle(limit int) error {
@@ -194,78 +194,112 @@ func (ev *segmentEval) positionAfter(c *postingsHit) (int, error) {
 }
 
 // newest returns up to need documents matching root newest first, from
-// position start of the date order on.
+// position start of the date order on, and how many phrase candidates it
+// confirmed.
 func (ev *segmentEval) newest(root *node, need, start int) ([]uint32, int, error) {
 	cand := root.set.any()
-	nc := int(cand.GetCardinality())
-	remaining := len(ev.order.byDate) - start
-	if nc == 0 || remaining <= 0 {
+	if cand.IsEmpty() || start >= len(ev.order.byDate) {
 		return nil, 0, nil
 	}
-	var out []uint32
-	confirmed := 0
-	accept := func(doc uint32) (bool, error) {
-		if root.set.sure.Contains(doc) {
-			return true, nil
+	verdicts := map[uint32]bool{}
+	for k := need; ; k *= 4 {
+		list := ev.firstByDate(cand, start, k)
+		out, err := ev.accept(root, list, need, verdicts)
+		if err != nil || len(out) == need || len(list) < k {
+			return out, trues(verdicts), err
 		}
-		ok, err := root.holds(doc)
-		if ok {
-			confirmed++
-		}
-		return ok, err
 	}
-	// Walking the date order finds a page after about
-	// remaining/nc*need steps; sorting the candidates costs about nc.
-	if float64(remaining)/float64(nc)*float64(need) < float64(nc)*8 {
-		for _, doc := range ev.order.byDate[start:] {
-			if !cand.Contains(doc) {
-				continue
-			}
-			ok, err := accept(doc)
-			if err != nil {
-				return nil, 0, err
-			}
-			if ok {
-				if out = append(out, doc); len(out) == need {
-					break
+}
+
+// firstByDate returns the first k documents of cand in date order from
+// position start on.
+func (ev *segmentEval) firstByDate(cand *roaring.Bitmap, start, k int) []uint32 {
+	nc := int(cand.GetCardinality())
+	byDate := ev.order.byDate
+	// Walking the date order finds k candidates after about
+	// remaining/nc*k steps if they are spread evenly; ranking every
+	// candidate costs about nc. Walk while that is cheaper, and rank
+	// when the walk turns out longer (matches bunched in the past).
+	budget := 4 * nc
+	if float64(len(byDate)-start)/float64(nc)*float64(k) < float64(budget) {
+		out := make([]uint32, 0, k)
+		end := min(len(byDate), start+budget)
+		for _, doc := range byDate[start:end] {
+			if cand.Contains(doc) {
+				if out = append(out, doc); len(out) == k {
+					return out
 				}
 			}
 		}
-		return out, confirmed, nil
-	}
-	ranks := make([]uint32, 0, nc)
-	it := cand.Iterator()
-	for it.HasNext() {
-		if r := ev.order.rank[it.Next()]; int(r) >= start {
-			ranks = append(ranks, r)
+		if end == len(byDate) {
+			return out
 		}
 	}
-	slices.Sort(ranks)
-	for _, r := range ranks {
-		doc := ev.order.byDate[r]
-		ok, err := accept(doc)
+	rank := ev.order.rank
+	return topK(cand, k, func(a, b uint32) bool { return rank[a] < rank[b] },
+		func(doc uint32) bool { return int(rank[doc]) < start })
+}
+
+// accept returns the documents of list, in its order, that match root, up
+// to need. Phrase candidates are checked in document order (the order
+// postings are read in), each once: verdicts keeps what was decided.
+func (ev *segmentEval) accept(root *node, list []uint32, need int, verdicts map[uint32]bool) ([]uint32, error) {
+	var check []uint32
+	for _, doc := range list {
+		if !root.set.sure.Contains(doc) {
+			if _, seen := verdicts[doc]; !seen {
+				check = append(check, doc)
+			}
+		}
+	}
+	slices.Sort(check)
+	for _, doc := range check {
+		ok, err := root.holds(doc)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
-		if ok {
+		verdicts[doc] = ok
+	}
+	out := make([]uint32, 0, need)
+	for _, doc := range list {
+		if root.set.sure.Contains(doc) || verdicts[doc] {
 			if out = append(out, doc); len(out) == need {
 				break
 			}
 		}
 	}
-	return out, confirmed, nil
+	return out, nil
 }
 
-// Ranking. A match's score is the sum, over the query's words that it
-// holds (free words, subject:, from:, to: and the words of phrases, not
-// excluded ones), of idf² · √tf · norm per field: the tf-idf Bleve's own
-// term scorer uses, without its query normalisation (the same factor for
-// every match) and coordination factors. Equal scores go newest first.
+func trues(m map[uint32]bool) int {
+	n := 0
+	for _, ok := range m {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
 
-// bestFirst returns the matches ranked offset to offset+need-1 (at most),
-// best first. It also returns how many phrase candidates were confirmed.
+// Ranking. A match's score is the sum, over the query's words (free
+// words, subject:, from:, to: and the words of phrases; not excluded ones)
+// and the fields it holds each in, of idf² times the field's weight: a
+// rare word counts more than a common one, a word in the subject or a
+// lead's name more than one in a message body, and more of the query's
+// words more than fewer. How often a word occurs and how long the text is
+// do not count: reading that from the postings costs most of a query, and
+// in mail it mostly favours short messages and repetitive ones. Equal
+// scores, which are common, go newest first.
+
+// fieldWeights are the fields' weights in scores; others weigh 1.
+var fieldWeights = map[string]float32{
+	fSubject: 2, fFromT: 1.5, fName: 3, fCompany: 2, fEmailT: 2, fTags: 1.5,
+}
+
+// bestFirst returns the best need matches, best first, and how many
+// phrase candidates it confirmed on the way.
 func (se *snapshotEval) bestFirst(need int) ([]postingsHit, int, error) {
-	se.setIDF()
+	se.setWeights()
 	var all []postingsHit
 	confirmed := 0
 	for i, ev := range se.segs {
@@ -291,9 +325,9 @@ func (se *snapshotEval) bestFirst(need int) ([]postingsHit, int, error) {
 	return all[:min(len(all), need)], confirmed, nil
 }
 
-// setIDF sets each ranking term's idf from its document frequency over
-// every segment.
-func (se *snapshotEval) setIDF() {
+// setWeights sets each ranking term's weight from its document frequency
+// over every segment.
+func (se *snapshotEval) setWeights() {
 	type key struct{ field, term string }
 	df := map[key]uint64{}
 	var docs uint64
@@ -304,13 +338,18 @@ func (se *snapshotEval) setIDF() {
 			k := key{t.field, t.term}
 			if !seen[k] {
 				seen[k] = true
-				df[k] += t.postings.Count()
+				df[k] += t.docs.GetCardinality()
 			}
 		}
 	}
 	for _, ev := range se.segs {
 		for _, t := range ev.terms {
-			t.idf = 1 + math.Log(float64(docs)/float64(df[key{t.field, t.term}]+1))
+			idf := 1 + math.Log(float64(docs)/float64(df[key{t.field, t.term}]+1))
+			w, ok := fieldWeights[t.field]
+			if !ok {
+				w = 1
+			}
+			t.weight = float32(idf*idf) * w
 		}
 	}
 }
@@ -332,80 +371,47 @@ func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
 	}
 	scores := (*sp)[:n]
 	clear(scores)
-	var pi segment.PostingsIterator
+	buf := make([]uint32, 512)
 	for _, t := range ev.terms {
-		w := float32(t.idf * t.idf)
-		pi = t.postings.Iterator(true, true, false, pi)
-		if t.postings.Count() > nc*32 {
-			// Few candidates among many postings: jump to each.
-			// Advance consumes the posting it returns, so one past the
-			// candidate is kept until the candidates reach it.
-			var p segment.Posting
-			it := cand.Iterator()
-			for it.HasNext() {
-				doc := it.Next()
-				if p == nil || p.Number() < uint64(doc) {
-					var err error
-					if p, err = pi.Advance(uint64(doc)); err != nil {
-						return nil, 0, err
-					}
-					if p == nil {
-						break
-					}
-				}
-				if p.Number() == uint64(doc) {
-					scores[doc] += w * float32(math.Sqrt(float64(p.Frequency()))*p.Norm())
-				}
-			}
-			continue
-		}
+		it := roaring.And(t.docs, cand).ManyIterator()
 		for {
-			p, err := pi.Next()
-			if err != nil {
-				return nil, 0, err
-			}
-			if p == nil {
+			m := it.NextMany(buf)
+			if m == 0 {
 				break
 			}
-			scores[p.Number()] += w * float32(math.Sqrt(float64(p.Frequency()))*p.Norm())
+			for _, doc := range buf[:m] {
+				scores[doc] += t.weight
+			}
 		}
 	}
 
+	rank := ev.order.rank
 	better := func(a, b uint32) bool {
 		if scores[a] != scores[b] {
 			return scores[a] > scores[b]
 		}
-		return ev.order.rank[a] < ev.order.rank[b]
+		return rank[a] < rank[b]
 	}
-	var out []postingsHit
-	confirmed := 0
+	verdicts := map[uint32]bool{}
 	for k := need; ; k *= 4 {
-		top := topK(cand, k, better)
-		out, confirmed = out[:0], 0
-		for _, doc := range top {
-			if !root.set.sure.Contains(doc) {
-				ok, err := root.holds(doc)
-				if err != nil {
-					return nil, 0, err
-				}
-				if !ok {
-					continue
-				}
-				confirmed++
-			}
-			out = append(out, postingsHit{doc: doc, secs: ev.order.secs[doc], score: float64(scores[doc])})
-			if len(out) == need {
-				return out, confirmed, nil
-			}
+		top := topK(cand, k, better, nil)
+		docs, err := ev.accept(root, top, need, verdicts)
+		if err != nil {
+			return nil, 0, err
 		}
-		if uint64(len(top)) < uint64(k) || uint64(k) >= nc {
-			return out, confirmed, nil
+		if len(docs) == need || len(top) < k {
+			out := make([]postingsHit, len(docs))
+			for i, doc := range docs {
+				out[i] = postingsHit{doc: doc, secs: ev.order.secs[doc], score: float64(scores[doc])}
+			}
+			return out, trues(verdicts), nil
 		}
 	}
 }
 
-// topK returns the k best documents of set, best first.
-func topK(set *roaring.Bitmap, k int, better func(a, b uint32) bool) []uint32 {
+// topK returns the k best documents of set, best first, leaving out those
+// skip (if not nil) says to.
+func topK(set *roaring.Bitmap, k int, better func(a, b uint32) bool, skip func(uint32) bool) []uint32 {
 	// A min-heap of the best seen, its worst at the root.
 	h := make([]uint32, 0, k)
 	worse := func(i, j int) bool { return better(h[j], h[i]) }
@@ -429,6 +435,9 @@ func topK(set *roaring.Bitmap, k int, better func(a, b uint32) bool) []uint32 {
 	it := set.Iterator()
 	for it.HasNext() {
 		doc := it.Next()
+		if skip != nil && skip(doc) {
+			continue
+		}
 		if len(h) < k {
 			h = append(h, doc)
 			for i := len(h) - 1; i > 0; {

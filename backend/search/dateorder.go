@@ -169,24 +169,13 @@ func (c *dateOrders) get(segs []segment.Segment) ([]*dateOrder, error) {
 
 // between returns the documents dated in [from, to] (seconds), as a bitmap.
 func (o *dateOrder) between(from, to int64) *roaring.Bitmap {
-	// byDate is newest first: the range is a run of it.
-	lo, _ := slices.BinarySearchFunc(o.byDate, to, func(doc uint32, t int64) int {
-		if o.secs[doc] > t {
-			return -1
+	var docs []uint32
+	for doc, s := range o.secs {
+		if s >= from && s <= to {
+			docs = append(docs, uint32(doc))
 		}
-		return 1
-	})
-	hi, _ := slices.BinarySearchFunc(o.byDate, from, func(doc uint32, t int64) int {
-		if o.secs[doc] >= t {
-			return -1
-		}
-		return 1
-	})
-	bm := roaring.New()
-	if lo < hi {
-		docs := slices.Clone(o.byDate[lo:hi])
-		slices.Sort(docs)
-		bm.AddMany(docs)
 	}
+	bm := roaring.New()
+	bm.AddMany(docs)
 	return bm
 }

@@ -65,8 +65,9 @@ type segmentEval struct {
 type scoredTerm struct {
 	field, term string
 	postings    segment.PostingsList
-	// idf is set once every segment has been seen.
-	idf float64
+	docs        *roaring.Bitmap // live documents holding it
+	// weight is set once every segment has been seen.
+	weight float32
 }
 
 func newSegmentEval(seg segment.Segment, deleted *roaring.Bitmap, order *dateOrder) *segmentEval {
@@ -137,7 +138,7 @@ func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
 			return nil, err
 		}
 		if !negated {
-			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: q.Term, postings: pl})
+			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: q.Term, postings: pl, docs: bm})
 		}
 		return &node{op: opLeaf, set: sureSet(bm)}, nil
 	case *query.PhraseQuery:
@@ -329,11 +330,17 @@ func floorSeconds(t time.Time, incl bool) int64 {
 }
 
 // phraseCheck decides whether a document holds a phrase: its words at
-// consecutive positions of one field value.
+// consecutive positions of one field value. Postings can only be read
+// forwards (and reaching a document reads every posting before it), so
+// documents are best checked in ascending order; a smaller one than the
+// last starts the reading over.
 type phraseCheck struct {
 	field string
 	lists []segment.PostingsList
 	iters []segment.PostingsIterator
+	// cur is each iterator's current posting (nil before the first).
+	cur  []segment.Posting
+	last int64
 }
 
 func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) {
@@ -364,10 +371,12 @@ func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) 
 		}
 		pc.lists = append(pc.lists, pl)
 		if !negated {
-			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: w, postings: pl})
+			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: w, postings: pl, docs: bm})
 		}
 	}
 	pc.iters = make([]segment.PostingsIterator, len(words))
+	pc.cur = make([]segment.Posting, len(words))
+	pc.last = -1
 	if len(words) == 1 {
 		n.op, n.set = opLeaf, sureSet(cand)
 		return n, nil
@@ -384,14 +393,33 @@ func (pc *phraseCheck) holds(doc uint32) (bool, error) {
 		arr []uint64
 		pos uint64
 	}
+	if int64(doc) < pc.last {
+		for i, pl := range pc.lists {
+			pc.iters[i], pc.cur[i] = pl.Iterator(true, false, true, pc.iters[i]), nil
+		}
+	}
+	pc.last = int64(doc)
 	var ends, next []place
 	for i, pl := range pc.lists {
-		pc.iters[i] = pl.Iterator(true, false, true, pc.iters[i])
-		p, err := pc.iters[i].Advance(uint64(doc))
-		if err != nil {
-			return false, err
+		if pc.iters[i] == nil {
+			pc.iters[i] = pl.Iterator(true, false, true, nil)
 		}
-		if p == nil || p.Number() != uint64(doc) {
+		// Advance consumes the posting it returns: keep one past doc
+		// for the documents between.
+		p := pc.cur[i]
+		if p == nil || p.Number() < uint64(doc) {
+			var err error
+			if p, err = pc.iters[i].Advance(uint64(doc)); err != nil {
+				return false, err
+			}
+			if p == nil {
+				// Exhausted: no later document has the word either.
+				pc.cur[i] = exhausted{}
+				return false, nil
+			}
+			pc.cur[i] = p
+		}
+		if p.Number() != uint64(doc) {
 			return false, nil
 		}
 		next = next[:0]
@@ -413,6 +441,11 @@ func (pc *phraseCheck) holds(doc uint32) (bool, error) {
 	}
 	return true, nil
 }
+
+// exhausted stands for the end of a postings list.
+type exhausted struct{ segment.Posting }
+
+func (exhausted) Number() uint64 { return math.MaxUint64 }
 
 // holds decides whether doc matches n.
 func (n *node) holds(doc uint32) (bool, error) {
