@@ -16,6 +16,7 @@ import (
 // snapshotEval is one query evaluated on every segment of one snapshot of
 // the index.
 type snapshotEval struct {
+	query query.Query
 	snap  *scorch.IndexSnapshot
 	segs  []*segmentEval
 	roots []*node
@@ -38,7 +39,7 @@ func (x *Index) evalSnapshot(q query.Query) (*snapshotEval, error) {
 		r.Close()
 		return nil, errUnsupported
 	}
-	se := &snapshotEval{snap: snap}
+	se := &snapshotEval{snap: snap, query: q}
 	segSnaps := snap.Segments()
 	segs := make([]segment.Segment, len(segSnaps))
 	for i, ss := range segSnaps {
@@ -127,6 +128,7 @@ type postingsHit struct {
 func (se *snapshotEval) newestFirst(need int, after *postingsHit) ([]postingsHit, int, error) {
 	var all []postingsHit
 	confirmed := 0
+	bound, bounded := newestDate(se.query)
 	for i, ev := range se.segs {
 		start := 0
 		if after != nil {
@@ -134,6 +136,10 @@ func (se *snapshotEval) newestFirst(need int, after *postingsHit) ([]postingsHit
 			if start, err = ev.positionAfter(after); err != nil {
 				return nil, 0, err
 			}
+		}
+		if bounded {
+			// Nothing newer than the query's before: can match.
+			start = max(start, ev.order.firstAtOrBefore(bound))
 		}
 		docs, c, err := ev.newest(se.roots[i], need, start)
 		if err != nil {
@@ -193,6 +199,31 @@ func (ev *segmentEval) positionAfter(c *postingsHit) (int, error) {
 	return pos, failed
 }
 
+// newestDate is the newest date (seconds) a match of q can have, if q
+// bounds it: a before: that every match must meet.
+func newestDate(q query.Query) (int64, bool) {
+	switch q := q.(type) {
+	case *query.DateRangeQuery:
+		if q.FieldVal == fDate {
+			_, to := secondsRange(q)
+			return to, true
+		}
+	case *query.BooleanQuery:
+		if q.Must != nil {
+			return newestDate(q.Must)
+		}
+	case *query.ConjunctionQuery:
+		bound, bounded := int64(0), false
+		for _, c := range q.Conjuncts {
+			if b, ok := newestDate(c); ok && (!bounded || b < bound) {
+				bound, bounded = b, true
+			}
+		}
+		return bound, bounded
+	}
+	return 0, false
+}
+
 // newest returns up to need documents matching root newest first, from
 // position start of the date order on, and how many phrase candidates it
 // confirmed.
@@ -217,11 +248,12 @@ func (ev *segmentEval) firstByDate(cand *roaring.Bitmap, start, k int) []uint32 
 	nc := int(cand.GetCardinality())
 	byDate := ev.order.byDate
 	// Walking the date order finds k candidates after about
-	// remaining/nc*k steps if they are spread evenly; ranking every
-	// candidate costs about nc. Walk while that is cheaper, and rank
-	// when the walk turns out longer (matches bunched in the past).
-	budget := 4 * nc
-	if float64(len(byDate)-start)/float64(nc)*float64(k) < float64(budget) {
+	// remaining/nc*k steps if they are spread evenly, a membership test
+	// each; ranking every candidate costs nc steps that are about a
+	// tenth as dear. Walk when that is far cheaper, and rank when the walk
+	// turns out longer (matches bunched in the past).
+	expected := float64(len(byDate)-start) / float64(nc) * float64(k)
+	if budget := nc / 8; expected*4 < float64(budget) {
 		out := make([]uint32, 0, k)
 		end := min(len(byDate), start+budget)
 		for _, doc := range byDate[start:end] {
@@ -235,9 +267,7 @@ func (ev *segmentEval) firstByDate(cand *roaring.Bitmap, start, k int) []uint32 
 			return out
 		}
 	}
-	rank := ev.order.rank
-	return topK(cand, k, func(a, b uint32) bool { return rank[a] < rank[b] },
-		func(doc uint32) bool { return int(rank[doc]) < start })
+	return ev.topByRank(cand, k, start)
 }
 
 // accept returns the documents of list, in its order, that match root, up
@@ -385,16 +415,9 @@ func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
 		}
 	}
 
-	rank := ev.order.rank
-	better := func(a, b uint32) bool {
-		if scores[a] != scores[b] {
-			return scores[a] > scores[b]
-		}
-		return rank[a] < rank[b]
-	}
 	verdicts := map[uint32]bool{}
 	for k := need; ; k *= 4 {
-		top := topK(cand, k, better, nil)
+		top := ev.topByScore(cand, k, scores)
 		docs, err := ev.accept(root, top, need, verdicts)
 		if err != nil {
 			return nil, 0, err
@@ -409,62 +432,114 @@ func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
 	}
 }
 
-// topK returns the k best documents of set, best first, leaving out those
-// skip (if not nil) says to.
-func topK(set *roaring.Bitmap, k int, better func(a, b uint32) bool, skip func(uint32) bool) []uint32 {
-	// A min-heap of the best seen, its worst at the root.
+// topByRank returns the k documents of set that come first in the date
+// order from position start on, in that order.
+func (ev *segmentEval) topByRank(set *roaring.Bitmap, k, start int) []uint32 {
+	rank := ev.order.rank
+	// A max-heap of the k smallest ranks seen.
 	h := make([]uint32, 0, k)
-	worse := func(i, j int) bool { return better(h[j], h[i]) }
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
+	buf := make([]uint32, 512)
+	it := set.ManyIterator()
+	for {
+		n := it.NextMany(buf)
+		if n == 0 {
+			break
+		}
+		for _, doc := range buf[:n] {
+			r := rank[doc]
+			if int(r) < start {
+				continue
 			}
-			m := l
-			if r := l + 1; r < len(h) && worse(r, l) {
-				m = r
+			if len(h) < k {
+				h = append(h, r)
+				siftUp(h, len(h)-1, func(a, b uint32) bool { return a > b })
+			} else if r < h[0] {
+				h[0] = r
+				siftDown(h, 0, func(a, b uint32) bool { return a > b })
 			}
-			if !worse(m, i) {
-				return
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
 		}
 	}
-	it := set.Iterator()
-	for it.HasNext() {
-		doc := it.Next()
-		if skip != nil && skip(doc) {
-			continue
+	slices.Sort(h)
+	for i, r := range h {
+		h[i] = ev.order.byDate[r]
+	}
+	return h
+}
+
+// topByScore returns the k documents of set with the highest scores, best
+// first; equal scores go newest first.
+func (ev *segmentEval) topByScore(set *roaring.Bitmap, k int, scores []float32) []uint32 {
+	rank := ev.order.rank
+	worse := func(a, b uint32) bool {
+		if scores[a] != scores[b] {
+			return scores[a] < scores[b]
 		}
-		if len(h) < k {
-			h = append(h, doc)
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !worse(i, p) {
-					break
-				}
-				h[i], h[p] = h[p], h[i]
-				i = p
+		return rank[a] > rank[b]
+	}
+	// A min-heap of the k best seen, its worst at the root.
+	h := make([]uint32, 0, k)
+	buf := make([]uint32, 512)
+	it := set.ManyIterator()
+	for {
+		n := it.NextMany(buf)
+		if n == 0 {
+			break
+		}
+		for _, doc := range buf[:n] {
+			if len(h) < k {
+				h = append(h, doc)
+				siftUp(h, len(h)-1, worse)
+				continue
 			}
-			continue
-		}
-		if better(doc, h[0]) {
+			// Most documents fall below the worst kept on the score alone.
+			if s, w := scores[doc], scores[h[0]]; s < w || s == w && rank[doc] > rank[h[0]] {
+				continue
+			}
 			h[0] = doc
-			down(0)
+			siftDown(h, 0, worse)
 		}
 	}
 	slices.SortFunc(h, func(a, b uint32) int {
-		if better(a, b) {
+		if worse(b, a) {
 			return -1
 		}
-		if better(b, a) {
+		if worse(a, b) {
 			return 1
 		}
 		return 0
 	})
 	return h
+}
+
+// siftUp and siftDown keep h a heap whose root is the element before
+// which less puts none (the worst kept).
+func siftUp(h []uint32, i int, less func(a, b uint32) bool) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func siftDown(h []uint32, i int, less func(a, b uint32) bool) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+			m = r
+		}
+		if !less(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // storedFields reads what a page shows of a hit from the index.

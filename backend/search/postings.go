@@ -158,15 +158,8 @@ func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
 		}
 		return &node{op: opLeaf, set: sureSet(bm)}, nil
 	case *query.DateRangeQuery:
-		from, to, err := secondsRange(q)
-		if err != nil {
-			return nil, err
-		}
-		bm := s.order.between(from, to)
-		if s.deleted != nil {
-			bm.AndNot(s.deleted)
-		}
-		return &node{op: opLeaf, set: sureSet(bm)}, nil
+		from, to := secondsRange(q)
+		return s.dated(from, to), nil
 	case *query.MatchAllQuery:
 		return &node{op: opLeaf, set: sureSet(s.live.Clone())}, nil
 	case *query.MatchNoneQuery:
@@ -204,9 +197,33 @@ func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
 	return nil, errUnsupported
 }
 
+// dated is the leaf of the live documents dated in [from, to].
+func (s *segmentEval) dated(from, to int64) *node {
+	bm := s.order.between(from, to)
+	if s.deleted != nil {
+		bm.AndNot(s.deleted)
+	}
+	return &node{op: opLeaf, set: sureSet(bm)}
+}
+
 func (s *segmentEval) and(qs []query.Query, negated bool) (*node, error) {
 	parts := make([]*node, 0, len(qs))
+	// after: and before: together are one range: one pass over the
+	// dates instead of two, and no intersection.
+	from, to, ranges := minRangeSecs, maxRangeSecs, 0
 	for _, q := range qs {
+		if r, ok := q.(*query.DateRangeQuery); ok && r.FieldVal == fDate {
+			f, t := secondsRange(r)
+			from, to, ranges = max(from, f), min(to, t), ranges+1
+		}
+	}
+	if ranges > 1 {
+		parts = append(parts, s.dated(from, to))
+	}
+	for _, q := range qs {
+		if r, ok := q.(*query.DateRangeQuery); ok && r.FieldVal == fDate && ranges > 1 {
+			continue
+		}
 		n, err := s.eval(q, negated)
 		if err != nil {
 			return nil, err
@@ -294,20 +311,17 @@ func prefixEnd(p []byte) []byte {
 
 // secondsRange is a date range query's bounds as inclusive seconds,
 // clamped to the dates the date field holds.
-func secondsRange(q *query.DateRangeQuery) (int64, int64, error) {
+func secondsRange(q *query.DateRangeQuery) (int64, int64) {
 	from, to := minRangeSecs, maxRangeSecs
 	if !q.Start.IsZero() {
 		incl := q.InclusiveStart == nil || *q.InclusiveStart
-		from = ceilSeconds(q.Start.Time, incl)
+		from = max(from, ceilSeconds(q.Start.Time, incl))
 	}
 	if !q.End.IsZero() {
 		incl := q.InclusiveEnd != nil && *q.InclusiveEnd
-		to = floorSeconds(q.End.Time, incl)
+		to = min(to, floorSeconds(q.End.Time, incl))
 	}
-	if from == math.MaxInt64 || to == math.MinInt64 {
-		return 1, 0, nil
-	}
-	return max(from, minRangeSecs), min(to, maxRangeSecs), nil
+	return from, to
 }
 
 // ceilSeconds is the first whole second at (incl) or after t; documents

@@ -82,7 +82,7 @@ func TestPostingsEvaluatorMatchesBleve(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sync(t)
-	if deleted, segments := search.DeletedDocs(e.idx); deleted == 0 || segments < 3 {
+	if deleted, segments := search.DeletedDocs(e.idx); deleted == 0 || segments < 2 {
 		t.Fatalf("%d segments, %d deleted documents in them: the test needs both", segments, deleted)
 	}
 

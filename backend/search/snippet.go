@@ -141,22 +141,22 @@ func findMarks(text string, m *marks, width int) []span {
 	if len(scan) <= 2*width+64 {
 		return tokenMarks(scan, 0, m)
 	}
-	allASCII := isASCII(scan)
+	termsASCII := true
 	best := -1
 	for t := range m.terms {
-		allASCII = allASCII && isASCII(t)
+		termsASCII = termsASCII && isASCII(t)
 		if p := indexWord(scan, t, false); p >= 0 && (best < 0 || p < best) {
 			best = p
 		}
 	}
 	for _, t := range m.prefixes {
-		allASCII = allASCII && isASCII(t)
+		termsASCII = termsASCII && isASCII(t)
 		if p := indexWord(scan, t, true); p >= 0 && (best < 0 || p < best) {
 			best = p
 		}
 	}
 	if best < 0 {
-		if allASCII {
+		if termsASCII && isASCII(scan) {
 			return nil
 		}
 		return tokenMarks(scan, 0, m)
