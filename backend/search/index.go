@@ -287,6 +287,7 @@ func (x *Index) run(ctx context.Context) {
 			backoff = 0
 			x.setError(nil)
 			x.maybeCompact(ctx)
+			x.warmOrders()
 		}
 		if !timer.Stop() {
 			select {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -335,14 +336,17 @@ func (x *Index) count(ctx context.Context, q query.Query) (*Counts, error) {
 		err = errUnsupported
 	}
 	if err == nil {
-		terms, ok, err := se.facetCounts()
-		se.Close()
+		defer se.Close()
+		// Counts need every phrase candidate checked; in document order
+		// that is one pass over each phrase word's postings.
+		if err := se.settle(math.MaxInt); err != nil {
+			return nil, fmt.Errorf("search: count: %w", err)
+		}
+		terms, err := se.facetCounts()
 		if err != nil {
 			return nil, fmt.Errorf("search: count: %w", err)
 		}
-		if ok {
-			return countsFromTerms(terms), nil
-		}
+		return countsFromTerms(terms), nil
 	} else if !errors.Is(err, errUnsupported) {
 		return nil, fmt.Errorf("search: count: %w", err)
 	}
