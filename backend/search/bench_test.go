@@ -22,14 +22,16 @@ import (
 )
 
 // The search benchmark: the SpamAssassin corpus replicated (with rewritten
-// Message-IDs) to 30k messages, and to 300k with THREADLINE_BENCH_LARGE=1,
+// Message-IDs) to 30k messages, and to 300k with THREADLINE_BENCH_LARGE=1
+// (which make bench sets),
 // indexed by us, notmuch and mu from the same messages; then the same
 // queries asked of each. It prints a table and reports our figures as
 // benchmark metrics. Our build starts from messages already parsed into the
 // store (the mail sync's job); notmuch and mu parse the files themselves.
 // Their query latency is that of their command line, process start
 // included, which is how a program without their C library would use them.
-// THREADLINE_BENCH_PEERS=0 leaves the peers out.
+// THREADLINE_BENCH_PEERS=0 leaves the peers out; THREADLINE_BENCH_KEEP=DIR
+// builds into DIR once and measures queries on that index in later runs.
 
 type benchQuery struct{ ours, notmuch, mu string }
 

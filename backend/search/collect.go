@@ -456,47 +456,29 @@ func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
 // order from position start on, in that order.
 func (ev *segmentEval) topByRank(set *roaring.Bitmap, k, start int) []uint32 {
 	rank := ev.order.rank
-	// A max-heap of the k smallest ranks seen.
-	h := make([]uint32, 0, k)
-	buf := make([]uint32, 512)
-	it := set.ManyIterator()
-	for {
-		n := it.NextMany(buf)
-		if n == 0 {
-			break
-		}
-		for _, doc := range buf[:n] {
-			r := rank[doc]
-			if int(r) < start {
-				continue
-			}
-			if len(h) < k {
-				h = append(h, r)
-				siftUp(h, len(h)-1, func(a, b uint32) bool { return a > b })
-			} else if r < h[0] {
-				h[0] = r
-				siftDown(h, 0, func(a, b uint32) bool { return a > b })
-			}
-		}
-	}
-	slices.Sort(h)
-	for i, r := range h {
-		h[i] = ev.order.byDate[r]
-	}
-	return h
+	return selectTop(set, k, func(a, b uint32) bool { return rank[a] < rank[b] },
+		func(doc uint32) bool { return int(rank[doc]) < start })
 }
 
 // topByScore returns the k documents of set with the highest scores, best
 // first; equal scores go newest first.
 func (ev *segmentEval) topByScore(set *roaring.Bitmap, k int, scores []float32) []uint32 {
 	rank := ev.order.rank
-	worse := func(a, b uint32) bool {
+	return selectTop(set, k, func(a, b uint32) bool {
 		if scores[a] != scores[b] {
-			return scores[a] < scores[b]
+			return scores[a] > scores[b]
 		}
-		return rank[a] > rank[b]
-	}
-	// A min-heap of the k best seen, its worst at the root.
+		return rank[a] < rank[b]
+	}, nil)
+}
+
+// selectTop returns the k documents of set that come first by before (a
+// strict order), in that order, leaving out those skip (if not nil) says
+// to. One pass; most documents are turned away by one comparison with the
+// last kept.
+func selectTop(set *roaring.Bitmap, k int, before func(a, b uint32) bool, skip func(uint32) bool) []uint32 {
+	// A heap whose root is the last of the k kept.
+	after := func(a, b uint32) bool { return before(b, a) }
 	h := make([]uint32, 0, k)
 	buf := make([]uint32, 512)
 	it := set.ManyIterator()
@@ -506,24 +488,22 @@ func (ev *segmentEval) topByScore(set *roaring.Bitmap, k int, scores []float32) 
 			break
 		}
 		for _, doc := range buf[:n] {
-			if len(h) < k {
+			switch {
+			case skip != nil && skip(doc):
+			case len(h) < k:
 				h = append(h, doc)
-				siftUp(h, len(h)-1, worse)
-				continue
+				siftUp(h, len(h)-1, after)
+			case before(doc, h[0]):
+				h[0] = doc
+				siftDown(h, 0, after)
 			}
-			// Most documents fall below the worst kept on the score alone.
-			if s, w := scores[doc], scores[h[0]]; s < w || s == w && rank[doc] > rank[h[0]] {
-				continue
-			}
-			h[0] = doc
-			siftDown(h, 0, worse)
 		}
 	}
 	slices.SortFunc(h, func(a, b uint32) int {
-		if worse(b, a) {
+		if before(a, b) {
 			return -1
 		}
-		if worse(a, b) {
+		if before(b, a) {
 			return 1
 		}
 		return 0
@@ -599,22 +579,20 @@ func (se *snapshotEval) facetCounts() (map[string]int, error) {
 		if err != nil {
 			return nil, err
 		}
-		it := d.AutomatonIterator(nil, nil, nil)
-		for {
-			e, err := it.Next()
-			if err != nil {
-				return nil, err
-			}
-			if e == nil {
-				break
-			}
-			bm, _, err := ev.postings(fFacet, e.Term)
-			if err != nil {
-				return nil, err
+		// The matches exclude deleted documents, so the postings need not.
+		bm := roaring.New()
+		err = eachTerm(d, nil, nil, func(term []byte, pl segment.PostingsList) error {
+			bm.Clear()
+			if err := orInto(bm, pl); err != nil {
+				return err
 			}
 			if c := root.set.sure.AndCardinality(bm); c > 0 {
-				counts[e.Term] += int(c)
+				counts[string(term)] += int(c)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return counts, nil

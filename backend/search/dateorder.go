@@ -59,13 +59,13 @@ func buildDateOrder(seg segment.Segment) (*dateOrder, error) {
 	// yields directly.
 	idRank := o.rank
 	next := uint32(0)
-	if err := eachPosting(seg, "_id", nil, func(_ []byte, doc uint32) {
+	if err := eachPosting(seg, "_id", func(_ []byte, doc uint32) {
 		idRank[doc] = next
 		next++
 	}); err != nil {
 		return nil, err
 	}
-	if err := eachPosting(seg, fDateSort, nil, func(term []byte, doc uint32) {
+	if err := eachPosting(seg, fDateSort, func(term []byte, doc uint32) {
 		o.secs[doc] = keySeconds(string(term))
 	}); err != nil {
 		return nil, err
@@ -88,42 +88,42 @@ func buildDateOrder(seg segment.Segment) (*dateOrder, error) {
 	return o, nil
 }
 
-// eachPosting calls fn for every (term, document) of field in seg whose
-// term lies in [from, to) (nil: unbounded), in term order.
-func eachPosting(seg segment.Segment, field string, bounds *[2][]byte, fn func(term []byte, doc uint32)) error {
+// eachPosting calls fn for every (term, document) of field in seg, in
+// term order.
+func eachPosting(seg segment.Segment, field string, fn func(term []byte, doc uint32)) error {
 	dict, err := seg.Dictionary(field)
 	if err != nil {
 		return err
 	}
-	var from, to []byte
-	if bounds != nil {
-		from, to = bounds[0], bounds[1]
-	}
+	var pi segment.PostingsIterator
+	return eachTerm(dict, nil, nil, func(term []byte, pl segment.PostingsList) error {
+		pi = pl.Iterator(false, false, false, pi)
+		for {
+			p, err := pi.Next()
+			if err != nil || p == nil {
+				return err
+			}
+			fn(term, uint32(p.Number()))
+		}
+	})
+}
+
+// eachTerm calls fn with every term of dict in [from, to) (nil: unbounded),
+// in order, and its postings, which fn must not keep.
+func eachTerm(dict segment.TermDictionary, from, to []byte, fn func(term []byte, pl segment.PostingsList) error) error {
 	it := dict.AutomatonIterator(nil, from, to)
 	var pl segment.PostingsList
-	var pi segment.PostingsIterator
 	for {
 		e, err := it.Next()
-		if err != nil {
+		if err != nil || e == nil {
 			return err
-		}
-		if e == nil {
-			return nil
 		}
 		term := []byte(e.Term)
 		if pl, err = dict.PostingsList(term, nil, pl); err != nil {
 			return err
 		}
-		pi = pl.Iterator(false, false, false, pi)
-		for {
-			p, err := pi.Next()
-			if err != nil {
-				return err
-			}
-			if p == nil {
-				break
-			}
-			fn(term, uint32(p.Number()))
+		if err := fn(term, pl); err != nil {
+			return err
 		}
 	}
 }

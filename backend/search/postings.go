@@ -93,6 +93,22 @@ func (s *segmentEval) dict(field string) (segment.TermDictionary, error) {
 
 type orIntoer interface{ OrInto(*roaring.Bitmap) }
 
+// orInto adds pl's documents to bm.
+func orInto(bm *roaring.Bitmap, pl segment.PostingsList) error {
+	if o, ok := pl.(orIntoer); ok {
+		o.OrInto(bm)
+		return nil
+	}
+	it := pl.Iterator(false, false, false, nil)
+	for {
+		p, err := it.Next()
+		if err != nil || p == nil {
+			return err
+		}
+		bm.Add(uint32(p.Number()))
+	}
+}
+
 // postings returns the live documents holding term in field, and the
 // postings list itself.
 func (s *segmentEval) postings(field, term string) (*roaring.Bitmap, segment.PostingsList, error) {
@@ -105,20 +121,8 @@ func (s *segmentEval) postings(field, term string) (*roaring.Bitmap, segment.Pos
 		return nil, nil, err
 	}
 	bm := roaring.New()
-	if o, ok := pl.(orIntoer); ok {
-		o.OrInto(bm)
-	} else {
-		it := pl.Iterator(false, false, false, nil)
-		for {
-			p, err := it.Next()
-			if err != nil {
-				return nil, nil, err
-			}
-			if p == nil {
-				break
-			}
-			bm.Add(uint32(p.Number()))
-		}
+	if err := orInto(bm, pl); err != nil {
+		return nil, nil, err
 	}
 	if s.deleted != nil {
 		bm.AndNot(s.deleted)
@@ -144,11 +148,13 @@ func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
 	case *query.PhraseQuery:
 		return s.phrase(q, negated)
 	case *query.PrefixQuery:
+		d, err := s.dict(q.FieldVal)
+		if err != nil {
+			return nil, err
+		}
 		bm := roaring.New()
-		err := eachPostingsList(s, q.FieldVal, q.Prefix, func(pl segment.PostingsList) {
-			if o, ok := pl.(orIntoer); ok {
-				o.OrInto(bm)
-			}
+		err = eachTerm(d, []byte(q.Prefix), prefixEnd([]byte(q.Prefix)), func(_ []byte, pl segment.PostingsList) error {
+			return orInto(bm, pl)
 		})
 		if err != nil {
 			return nil, err
@@ -270,30 +276,6 @@ func (s *segmentEval) not(x *node) *node {
 	sure.AndNot(x.set.sure)
 	sure.AndNot(x.set.maybe)
 	return &node{op: opNot, set: matchSet{sure: sure, maybe: x.set.maybe.Clone()}, children: []*node{x}}
-}
-
-// eachPostingsList calls fn with the postings of every term of field that
-// starts with prefix.
-func eachPostingsList(s *segmentEval, field, prefix string, fn func(segment.PostingsList)) error {
-	d, err := s.dict(field)
-	if err != nil {
-		return err
-	}
-	it := d.AutomatonIterator(nil, []byte(prefix), prefixEnd([]byte(prefix)))
-	for {
-		e, err := it.Next()
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return nil
-		}
-		pl, err := d.PostingsList([]byte(e.Term), nil, nil)
-		if err != nil {
-			return err
-		}
-		fn(pl)
-	}
 }
 
 // prefixEnd is the first key after every key starting with p (nil when
