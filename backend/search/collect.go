@@ -420,22 +420,18 @@ func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
 		*sp = make([]float32, n)
 	}
 	scores := (*sp)[:n]
-	clear(scores)
-	buf := make([]uint32, 512)
-	for _, t := range ev.terms {
-		it := roaring.And(t.docs, cand).ManyIterator()
-		for {
-			m := it.NextMany(buf)
-			if m == 0 {
-				break
-			}
-			for _, doc := range buf[:m] {
-				scores[doc] += t.weight
-			}
+	hits := func(docs []uint32) []postingsHit {
+		out := make([]postingsHit, len(docs))
+		for i, doc := range docs {
+			out[i] = postingsHit{doc: doc, secs: ev.order.secs[doc], score: float64(scores[doc])}
 		}
+		return out
 	}
-
 	verdicts := map[uint32]bool{}
+	if top, err := ev.bestAmongFew(root, cand, need, scores, verdicts); err != nil || top != nil {
+		return hits(top), trues(verdicts), err
+	}
+	ev.score(cand, scores)
 	for k := need; ; k *= 4 {
 		top := ev.topByScore(cand, k, scores)
 		docs, err := ev.accept(root, top, need, verdicts)
@@ -443,72 +439,150 @@ func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
 			return nil, 0, err
 		}
 		if len(docs) == need || len(top) < k {
-			out := make([]postingsHit, len(docs))
-			for i, doc := range docs {
-				out[i] = postingsHit{doc: doc, secs: ev.order.secs[doc], score: float64(scores[doc])}
-			}
-			return out, trues(verdicts), nil
+			return hits(docs), trues(verdicts), nil
 		}
 	}
+}
+
+// score sets scores[doc] for the documents of set (and clears the rest).
+func (ev *segmentEval) score(set *roaring.Bitmap, scores []float32) {
+	clear(scores)
+	for _, t := range ev.terms {
+		eachBatch(roaring.And(t.docs, set), func(docs []uint32) {
+			for _, doc := range docs {
+				scores[doc] += t.weight
+			}
+		})
+	}
+}
+
+// bestAmongFew finds the k best matches among the candidates holding the
+// query's heaviest words alone, when that settles it: every other
+// candidate scores at most the sum of the lighter words' weights, so once
+// the k-th best match of the few beats that sum, nothing else can enter.
+// A common word's matches then need no scoring (in mail, the few are the
+// subject and sender matches). It returns nil when the few do not settle
+// it.
+func (ev *segmentEval) bestAmongFew(root *node, cand *roaring.Bitmap, k int, scores []float32, verdicts map[uint32]bool) ([]uint32, error) {
+	terms := slices.Clone(ev.terms)
+	slices.SortFunc(terms, func(a, b *scoredTerm) int { return cmp.Compare(b.weight, a.weight) })
+	var rest float32
+	for _, t := range terms {
+		rest += t.weight
+	}
+	few := roaring.New()
+	limit := cand.GetCardinality() / 4
+	for _, t := range terms[:max(0, len(terms)-1)] {
+		rest -= t.weight
+		few.Or(t.docs)
+		few.And(cand)
+		nf := few.GetCardinality()
+		if nf > limit {
+			return nil, nil
+		}
+		if nf < uint64(k) {
+			continue
+		}
+		ev.score(few, scores)
+		for n := k; ; n *= 4 {
+			top := ev.topByScore(few, n, scores)
+			docs, err := ev.accept(root, top, k, verdicts)
+			if err != nil {
+				return nil, err
+			}
+			if len(docs) == k {
+				if scores[docs[k-1]] > rest {
+					return docs, nil
+				}
+				break
+			}
+			if len(top) < n {
+				break
+			}
+		}
+	}
+	return nil, nil
 }
 
 // topByRank returns the k documents of set that come first in the date
 // order from position start on, in that order.
 func (ev *segmentEval) topByRank(set *roaring.Bitmap, k, start int) []uint32 {
 	rank := ev.order.rank
-	return selectTop(set, k, func(a, b uint32) bool { return rank[a] < rank[b] },
-		func(doc uint32) bool { return int(rank[doc]) < start })
+	// A heap of the k smallest ranks seen, the largest at the root.
+	h := make([]uint32, 0, k)
+	larger := func(a, b uint32) bool { return a > b }
+	eachBatch(set, func(docs []uint32) {
+		for _, doc := range docs {
+			r := rank[doc]
+			switch {
+			case int(r) < start:
+			case len(h) < k:
+				h = append(h, r)
+				siftUp(h, len(h)-1, larger)
+			case r < h[0]:
+				h[0] = r
+				siftDown(h, 0, larger)
+			}
+		}
+	})
+	slices.Sort(h)
+	for i, r := range h {
+		h[i] = ev.order.byDate[r]
+	}
+	return h
 }
 
 // topByScore returns the k documents of set with the highest scores, best
 // first; equal scores go newest first.
 func (ev *segmentEval) topByScore(set *roaring.Bitmap, k int, scores []float32) []uint32 {
 	rank := ev.order.rank
-	return selectTop(set, k, func(a, b uint32) bool {
+	worse := func(a, b uint32) bool {
 		if scores[a] != scores[b] {
-			return scores[a] > scores[b]
+			return scores[a] < scores[b]
 		}
-		return rank[a] < rank[b]
-	}, nil)
-}
-
-// selectTop returns the k documents of set that come first by before (a
-// strict order), in that order, leaving out those skip (if not nil) says
-// to. One pass; most documents are turned away by one comparison with the
-// last kept.
-func selectTop(set *roaring.Bitmap, k int, before func(a, b uint32) bool, skip func(uint32) bool) []uint32 {
-	// A heap whose root is the last of the k kept.
-	after := func(a, b uint32) bool { return before(b, a) }
-	h := make([]uint32, 0, k)
-	buf := make([]uint32, 512)
-	it := set.ManyIterator()
-	for {
-		n := it.NextMany(buf)
-		if n == 0 {
-			break
-		}
-		for _, doc := range buf[:n] {
-			switch {
-			case skip != nil && skip(doc):
-			case len(h) < k:
-				h = append(h, doc)
-				siftUp(h, len(h)-1, after)
-			case before(doc, h[0]):
-				h[0] = doc
-				siftDown(h, 0, after)
-			}
-		}
+		return rank[a] > rank[b]
 	}
+	// A heap of the k best seen, the worst at the root.
+	h := make([]uint32, 0, k)
+	eachBatch(set, func(docs []uint32) {
+		for _, doc := range docs {
+			if len(h) < k {
+				h = append(h, doc)
+				siftUp(h, len(h)-1, worse)
+				continue
+			}
+			// Most documents fall below the worst kept on the score alone.
+			if s, w := scores[doc], scores[h[0]]; s < w || s == w && rank[doc] > rank[h[0]] {
+				continue
+			}
+			h[0] = doc
+			siftDown(h, 0, worse)
+		}
+	})
 	slices.SortFunc(h, func(a, b uint32) int {
-		if before(a, b) {
+		if worse(b, a) {
 			return -1
 		}
-		if before(b, a) {
+		if worse(a, b) {
 			return 1
 		}
 		return 0
 	})
 	return h
+}
+
+// eachBatch calls fn with the documents of set in ascending order, a few
+// hundred at a time: loops over matches stay free of a call per document.
+func eachBatch(set *roaring.Bitmap, fn func(docs []uint32)) {
+	buf := make([]uint32, 512)
+	it := set.ManyIterator()
+	for {
+		n := it.NextMany(buf)
+		if n == 0 {
+			return
+		}
+		fn(buf[:n])
+	}
 }
 
 // siftUp and siftDown keep h a heap whose root is the element before

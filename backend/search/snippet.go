@@ -20,6 +20,10 @@ import (
 // the snippet falls back to the start of the text.
 const snippetScan = 32 << 10
 
+// snippetFoldScan is how much of a text is tokenized when a substring
+// search found none of the words (see findMarks).
+const snippetFoldScan = 4 << 10
+
 var (
 	snippetTokenizer analysis.Tokenizer = words{unicodetok.NewUnicodeTokenizer()}
 	folder                              = asciifolding.New()
@@ -156,10 +160,20 @@ func findMarks(text string, m *marks, width int) []span {
 		}
 	}
 	if best < 0 {
-		if termsASCII && isASCII(scan) {
+		// Folding (ü → u) can hide a match from substring search; the
+		// tokenizer finds it, but costs too much to run over a long
+		// text, so only its start is read that way.
+		head := scan
+		if len(head) > snippetFoldScan {
+			head = head[:snippetFoldScan]
+			for len(head) > 0 && !utf8.RuneStart(scan[len(head)]) {
+				head = head[:len(head)-1]
+			}
+		}
+		if termsASCII && isASCII(head) {
 			return nil
 		}
-		return tokenMarks(scan, 0, m)
+		return tokenMarks(head, 0, m)
 	}
 	from, to := max(0, best-width), min(len(scan), best+2*width)
 	for from > 0 && !utf8.RuneStart(scan[from]) {
