@@ -448,6 +448,9 @@ func (ev *segmentEval) best(root *node, need int) ([]postingsHit, int, error) {
 func (ev *segmentEval) score(set *roaring.Bitmap, scores []float32) {
 	clear(scores)
 	for _, t := range ev.terms {
+		if t.docs.IsEmpty() {
+			continue
+		}
 		eachBatch(roaring.And(t.docs, set), func(docs []uint32) {
 			for _, doc := range docs {
 				scores[doc] += t.weight
@@ -472,17 +475,23 @@ func (ev *segmentEval) bestAmongFew(root *node, cand *roaring.Bitmap, k int, sco
 	}
 	few := roaring.New()
 	limit := cand.GetCardinality() / 4
+	tried := uint64(0)
 	for _, t := range terms[:max(0, len(terms)-1)] {
 		rest -= t.weight
+		if t.docs.IsEmpty() {
+			continue
+		}
 		few.Or(t.docs)
 		few.And(cand)
 		nf := few.GetCardinality()
 		if nf > limit {
 			return nil, nil
 		}
-		if nf < uint64(k) {
+		// Scoring the few again is worth it only once they have grown.
+		if nf < uint64(k) || nf < 2*tried {
 			continue
 		}
+		tried = nf
 		ev.score(few, scores)
 		for n := k; ; n *= 4 {
 			top := ev.topByScore(few, n, scores)
