@@ -27,42 +27,23 @@ type snapshotEval struct {
 // callers close the result. It returns errUnsupported for an index or a
 // query the postings evaluator does not handle. Callers hold x.mu.
 func (x *Index) evalSnapshot(q query.Query) (*snapshotEval, error) {
-	adv, err := x.bidx.Advanced()
+	snap, orders, err := x.snapshot()
 	if err != nil {
 		return nil, err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, err
-	}
-	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok {
-		r.Close()
-		return nil, errUnsupported
 	}
 	se := &snapshotEval{snap: snap, query: q}
-	segSnaps := snap.Segments()
-	segs := make([]segment.Segment, len(segSnaps))
-	for i, ss := range segSnaps {
-		segs[i] = ss.Segment()
-	}
-	orders, err := x.orders.get(segs)
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	for i, ss := range segSnaps {
-		ev := newSegmentEval(segs[i], ss.Deleted(), orders[i])
+	for i, ss := range snap.Segments() {
+		ev := newSegmentEval(ss.Segment(), ss.Deleted(), orders[i])
 		root, err := ev.eval(q, false)
 		if err != nil {
-			r.Close()
+			snap.Close()
 			return nil, err
 		}
 		se.segs = append(se.segs, ev)
 		se.roots = append(se.roots, root)
 	}
 	if err := se.settle(settleCandidates); err != nil {
-		r.Close()
+		snap.Close()
 		return nil, err
 	}
 	return se, nil
@@ -99,6 +80,35 @@ func (se *snapshotEval) settle(limit int) error {
 	return nil
 }
 
+// snapshot opens a snapshot of the index (callers close it) with the date
+// orders of its segments. It returns errUnsupported for an index that is
+// not scorch. Callers hold x.mu.
+func (x *Index) snapshot() (*scorch.IndexSnapshot, []*dateOrder, error) {
+	adv, err := x.bidx.Advanced()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		snap.Close()
+		return nil, nil, errUnsupported
+	}
+	segs := make([]segment.Segment, len(snap.Segments()))
+	for i, ss := range snap.Segments() {
+		segs[i] = ss.Segment()
+	}
+	orders, err := x.orders.get(segs)
+	if err != nil {
+		snap.Close()
+		return nil, nil, err
+	}
+	return snap, orders, nil
+}
+
 func (se *snapshotEval) Close() error { return se.snap.Close() }
 
 // warmOrders builds the date orders of segments that new writes or
@@ -110,14 +120,14 @@ func (x *Index) warmOrders() {
 	if x.bidx == nil {
 		return
 	}
-	se, err := x.evalSnapshot(query.NewMatchNoneQuery())
+	snap, _, err := x.snapshot()
 	if err != nil {
 		if !errors.Is(err, errUnsupported) {
 			x.log.Warn("search: date orders not built ahead", "err", err)
 		}
 		return
 	}
-	se.Close()
+	snap.Close()
 }
 
 // sureCount is how many documents surely match; exact tells whether that
@@ -139,7 +149,9 @@ type postingsHit struct {
 	doc   uint32
 	secs  int64
 	score float64
-	id    string // Bleve document id, read for the hits that are kept
+	// What a page shows, read from the stored fields for the hits each
+	// segment offers (id is the Bleve document id).
+	id, title, thread, place, dateKey string
 }
 
 // newestFirst returns up to need matches newest first, starting after the
@@ -171,7 +183,7 @@ func (se *snapshotEval) newestFirst(need int, after *postingsHit) ([]postingsHit
 			all = append(all, h)
 		}
 	}
-	if err := se.readIDs(all); err != nil {
+	if err := se.readStored(all); err != nil {
 		return nil, 0, err
 	}
 	slices.SortFunc(all, compareNewest)
@@ -185,13 +197,29 @@ func compareNewest(a, b postingsHit) int {
 	return cmp.Compare(b.id, a.id)
 }
 
-func (se *snapshotEval) readIDs(hits []postingsHit) error {
+// readStored reads the hits' stored fields: the id orders equal dates
+// across segments, the rest is what a page shows.
+func (se *snapshotEval) readStored(hits []postingsHit) error {
 	for i := range hits {
-		id, err := se.segs[hits[i].seg].seg.DocID(uint64(hits[i].doc))
+		h := &hits[i]
+		err := se.segs[h.seg].seg.VisitStoredFields(uint64(h.doc), func(field string, _ byte, value []byte, _ []uint64) bool {
+			switch field {
+			case "_id":
+				h.id = string(value)
+			case fTitle:
+				h.title = string(value)
+			case fThread:
+				h.thread = string(value)
+			case fPlace:
+				h.place = string(value)
+			case fDateSort:
+				h.dateKey = string(value)
+			}
+			return true
+		})
 		if err != nil {
-			return err
+			return fmt.Errorf("stored fields: %w", err)
 		}
-		hits[i].id = string(id)
 	}
 	return nil
 }
@@ -363,7 +391,7 @@ func (se *snapshotEval) bestFirst(need int) ([]postingsHit, int, error) {
 		}
 		all = append(all, hits...)
 	}
-	if err := se.readIDs(all); err != nil {
+	if err := se.readStored(all); err != nil {
 		return nil, 0, err
 	}
 	slices.SortFunc(all, func(a, b postingsHit) int {
@@ -623,27 +651,6 @@ func siftDown(h []uint32, i int, less func(a, b uint32) bool) {
 		h[i], h[m] = h[m], h[i]
 		i = m
 	}
-}
-
-// storedFields reads what a page shows of a hit from the index.
-func (se *snapshotEval) storedFields(h postingsHit) (title, thread, place, dateSort string, err error) {
-	err = se.segs[h.seg].seg.VisitStoredFields(uint64(h.doc), func(field string, _ byte, value []byte, _ []uint64) bool {
-		switch field {
-		case fTitle:
-			title = string(value)
-		case fThread:
-			thread = string(value)
-		case fPlace:
-			place = string(value)
-		case fDateSort:
-			dateSort = string(value)
-		}
-		return true
-	})
-	if err != nil {
-		err = fmt.Errorf("stored fields: %w", err)
-	}
-	return
 }
 
 // facetCounts counts the matches per facet term; phrase candidates must

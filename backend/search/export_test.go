@@ -12,17 +12,17 @@ func SetBleveOnly(x *Index, on bool) {
 func DeletedDocs(x *Index) (deleted, segments int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	se, err := x.evalSnapshot(newCompiler(x.im).compile(&TermExpr{Value: "x"}, false))
+	snap, _, err := x.snapshot()
 	if err != nil {
 		panic(err)
 	}
-	defer se.Close()
-	for _, ev := range se.segs {
-		if ev.deleted != nil {
-			deleted += int(ev.deleted.GetCardinality())
+	defer snap.Close()
+	for _, ss := range snap.Segments() {
+		if d := ss.Deleted(); d != nil {
+			deleted += int(d.GetCardinality())
 		}
 	}
-	return deleted, len(se.segs)
+	return deleted, len(snap.Segments())
 }
 
 // KeepSegments stops Bleve from merging the segments of indexes opened

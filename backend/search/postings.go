@@ -64,7 +64,6 @@ type segmentEval struct {
 // scoredTerm is one ranking term of a query in one segment.
 type scoredTerm struct {
 	field, term string
-	postings    segment.PostingsList
 	docs        *roaring.Bitmap // live documents holding it
 	// weight is set once every segment has been seen.
 	weight float32
@@ -137,12 +136,12 @@ func sureSet(bm *roaring.Bitmap) matchSet { return matchSet{sure: bm, maybe: roa
 func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
 	switch q := q.(type) {
 	case *query.TermQuery:
-		bm, pl, err := s.postings(q.FieldVal, q.Term)
+		bm, _, err := s.postings(q.FieldVal, q.Term)
 		if err != nil {
 			return nil, err
 		}
 		if !negated {
-			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: q.Term, postings: pl, docs: bm})
+			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: q.Term, docs: bm})
 		}
 		return &node{op: opLeaf, set: sureSet(bm)}, nil
 	case *query.PhraseQuery:
@@ -367,7 +366,7 @@ func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) 
 		}
 		pc.lists = append(pc.lists, pl)
 		if !negated {
-			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: w, postings: pl, docs: bm})
+			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: w, docs: bm})
 		}
 	}
 	pc.iters = make([]segment.PostingsIterator, len(words))

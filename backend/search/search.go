@@ -245,11 +245,8 @@ func (x *Index) searchPostings(q query.Query, r Request, cur cursor) (*Result, e
 		if err != nil {
 			return nil, err
 		}
-		hit := Hit{Kind: k, ID: id, Score: h.score}
-		if hit.Title, hit.ThreadID, hit.Place, lastKey, err = se.storedFields(h); err != nil {
-			return nil, err
-		}
-		if lastKey != "" {
+		hit := Hit{Kind: k, ID: id, Score: h.score, Title: h.title, ThreadID: h.thread, Place: h.place}
+		if lastKey = h.dateKey; lastKey != "" {
 			hit.Date, _ = time.Parse("2006-01-02T15:04:05Z", lastKey)
 		}
 		res.Hits = append(res.Hits, hit)
