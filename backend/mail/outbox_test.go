@@ -165,5 +165,22 @@ func sentSearchDoc(t *testing.T, e *testEnv) *search.MessageDoc {
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("search documents %v, %v", docs, err)
 	}
-	return docs[0].(*search.MessageDoc)
+	d := docs[0].(*search.MessageDoc)
+	// Snippets read the start of the same text the document holds.
+	err = e.st.View(func(txn *store.Txn) error {
+		for _, n := range []int{1 << 20, 5} {
+			text, err := SearchLoader{}.Text(txn, d.ID, n)
+			if want := d.Body[:min(n, len(d.Body))]; err != nil || text != want || want == "" {
+				t.Errorf("Text(%d) = %q, %v; want %q", n, text, err, want)
+			}
+		}
+		if text, err := (SearchLoader{}).Text(txn, "no such message", 5); text != "" || err != nil {
+			t.Errorf("Text of a missing message: %q, %v", text, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -24,7 +24,7 @@ const SentFolder = "Sent"
 // ids in the background, so sync never waits for Bleve.
 type SearchLoader struct{}
 
-var _ search.Loader = SearchLoader{}
+var _ search.TextLoader = SearchLoader{}
 
 // Load implements search.Loader. Deleted messages are left out.
 func (SearchLoader) Load(txn *store.Txn, ids []string) ([]search.Doc, error) {
@@ -44,6 +44,16 @@ func (SearchLoader) Load(txn *store.Txn, ids []string) ([]search.Doc, error) {
 		docs = append(docs, m.searchDoc(text))
 	}
 	return docs, nil
+}
+
+// Text implements search.TextLoader: the start of the message's text,
+// which is what Load puts in a document's body.
+func (SearchLoader) Text(txn *store.Txn, id string, max int) (string, error) {
+	b, err := txn.GetHead(textKey(id), max)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(b), err
 }
 
 // IDs implements search.Loader: every stored message.

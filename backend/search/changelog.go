@@ -20,6 +20,19 @@ type Loader interface {
 	IDs(txn *store.Txn, fn func(id string) error) error
 }
 
+// A TextLoader is a Loader that can also read just the text a snippet is
+// cut from. A page of mail results shows twenty snippets, and reading the
+// start of a message's text costs a fraction of loading its document (one
+// store read instead of two, no JSON to decode, and no copy of a long
+// body); snippets use it when the loader has it.
+type TextLoader interface {
+	Loader
+	// Text returns the first max bytes (or fewer) of the text of the
+	// record id, as Load would put it in its document's Body: "" if the
+	// record has none or no longer exists. The cut may split a character.
+	Text(txn *store.Txn, id string, max int) (string, error)
+}
+
 var logPrefix = store.Key("search", "log", "")
 
 // RecordChange notes in txn that the record kind/id was created, changed

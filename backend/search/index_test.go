@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"threadline/backend/events"
 	"threadline/backend/search"
@@ -168,7 +169,8 @@ func TestSearchQueries(t *testing.T) {
 		{`after:2024-02-11`, []string{"lead:l1", "mail:m2"}},
 		{`before:2024-02-11`, []string{"lead:l2", "mail:m1", "mail:m3"}},
 		{`after:2024-01 before:2024-02-11`, []string{"lead:l2", "mail:m1"}},
-		{`after:30d`, []string{"lead:l1", "mail:m1", "mail:m2"}}, // now is 2024-03-01
+		{`after:2024-02-11 before:2024-02-13`, []string{"lead:l1", "mail:m2"}}, // l1 is dated 02-11 00:00:00
+		{`after:30d`, []string{"lead:l1", "mail:m1", "mail:m2"}},               // now is 2024-03-01
 		{`alice OR zoe`, []string{"lead:l2", "mail:m1", "mail:m2"}},
 		{`(alice OR zoe) -from:bob`, []string{"lead:l2", "mail:m1"}},
 		{`-quarterly`, []string{"lead:l2", "mail:m3"}},
@@ -244,6 +246,46 @@ func TestSearchKindsCountsAndSnippets(t *testing.T) {
 	res = e.search(t, search.Request{Query: "trade", Kind: search.KindLead})
 	if len(res.Hits) != 1 || !strings.Contains(res.Hits[0].Snippet, "<mark>trade</mark> fair") {
 		t.Errorf("lead snippet: %+v", res.Hits)
+	}
+}
+
+// Snippets read only the start of a long text: a match inside that start
+// is shown in context, one beyond it falls back to the text's start, and a
+// cut through a multi-byte character never reaches the page.
+func TestSnippetsOfLongTexts(t *testing.T) {
+	e := newEnv(t, search.Options{})
+	filler := strings.Repeat("filler words here ", 1500) // 27 KB
+	tail := strings.Repeat("ü", 40000)                   // 2 bytes each
+	docs := []search.Doc{
+		&search.MessageDoc{ID: "near", Folder: "INBOX", Subject: "near", Date: day("2024-02-10"),
+			Body: filler + "the invoice is attached " + tail},
+		&search.MessageDoc{ID: "far", Folder: "INBOX", Subject: "far", Date: day("2024-02-09"),
+			Body: filler + tail + " the invoice is attached"},
+		&search.MessageDoc{ID: "cut", Folder: "INBOX", Subject: "cut invoice", Date: day("2024-02-08"),
+			Body: "x" + tail},
+	}
+	if err := searchtest.Put(e.st, docs...); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	res := e.search(t, search.Request{Query: "invoice", Sort: "date"})
+	if got := ids(res); !slices.Equal(got, []string{"mail:cut", "mail:far", "mail:near"}) {
+		t.Fatalf("invoice: %v", got)
+	}
+	for _, h := range res.Hits {
+		if !utf8.ValidString(h.Snippet) || len(h.Snippet) > 400 {
+			t.Errorf("%s: snippet of %d bytes, valid UTF-8 %v", h.ID, len(h.Snippet), utf8.ValidString(h.Snippet))
+		}
+		switch h.ID {
+		case "near":
+			if !strings.Contains(h.Snippet, "the <mark>invoice</mark> is attached ü") || !strings.HasPrefix(h.Snippet, "… ") {
+				t.Errorf("near: %q", h.Snippet)
+			}
+		case "far", "cut":
+			if strings.Contains(h.Snippet, "<mark>") || strings.HasPrefix(h.Snippet, "…") || !strings.HasSuffix(h.Snippet, " …") && !strings.HasSuffix(h.Snippet, "ü") {
+				t.Errorf("%s: %q; want the text's start", h.ID, h.Snippet)
+			}
+		}
 	}
 }
 

@@ -408,6 +408,10 @@ func countsFromTerms(terms map[string]int) *Counts {
 // snippetWidth is the snippet length in bytes of source text.
 const snippetWidth = 200
 
+// snippetLoad is how much of a long text snippets read: the part searched
+// for matches and room for a snippet that starts near its end.
+const snippetLoad = snippetScan + 4*snippetWidth
+
 // snippets loads the hits' records and cuts a highlighted snippet from
 // their text. A record that has gone since it was indexed keeps an empty
 // snippet; the index catches up through the change log.
@@ -441,6 +445,16 @@ func (x *Index) snippetsOf(hits []Hit, m *marks) error {
 		for k, ids := range byKind {
 			l := x.loaders[k]
 			if l == nil {
+				continue
+			}
+			if tl, ok := l.(TextLoader); ok && k == KindMail {
+				for _, id := range ids {
+					text, err := tl.Text(txn, id, snippetLoad)
+					if err != nil {
+						return fmt.Errorf("load %s text: %w", k, err)
+					}
+					texts[bleveID(k, id)] = text
+				}
 				continue
 			}
 			docs, err := l.Load(txn, ids)

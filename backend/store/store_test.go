@@ -139,6 +139,33 @@ func TestScan(t *testing.T) {
 	}
 }
 
+func TestGetHead(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	long := strings.Repeat("0123456789", 10000)
+	if err := s.Update(func(txn *Txn) error { return txn.Set(Key("v"), []byte(long)) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(func(txn *Txn) error {
+		for _, n := range []int{0, 5, len(long), len(long) + 1} {
+			got, err := txn.GetHead(Key("v"), n)
+			if err != nil {
+				return err
+			}
+			if want := long[:min(n, len(long))]; string(got) != want {
+				t.Errorf("GetHead(%d): %d bytes, want %d", n, len(got), len(want))
+			}
+		}
+		if _, err := txn.GetHead(Key("missing"), 5); !errors.Is(err, ErrNotFound) {
+			t.Errorf("GetHead of a missing key: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestNewIDSortsByCreation(t *testing.T) {
 	prev := NewID()
 	for i := 0; i < 10000; i++ {

@@ -33,6 +33,24 @@ func (t *Txn) Get(key []byte) ([]byte, error) {
 	return item.ValueCopy(nil)
 }
 
+// GetHead returns at most the first n bytes of the value under key, or
+// ErrNotFound. Reading the start of a large value copies only that much.
+func (t *Txn) GetHead(key []byte, n int) ([]byte, error) {
+	item, err := t.t.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	err = item.Value(func(v []byte) error {
+		out = append([]byte(nil), v[:min(n, len(v))]...)
+		return nil
+	})
+	return out, err
+}
+
 // Has reports whether key exists.
 func (t *Txn) Has(key []byte) (bool, error) {
 	_, err := t.t.Get(key)

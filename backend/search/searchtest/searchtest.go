@@ -17,6 +17,8 @@ import (
 // bodies as plain bytes rather than as JSON strings to be unescaped.
 type Docs struct{ Kind search.Kind }
 
+var _ search.TextLoader = Docs{}
+
 // Messages and Leads are the two loaders.
 var (
 	Messages = Docs{search.KindMail}
@@ -94,6 +96,15 @@ func (d Docs) Load(txn *store.Txn, ids []string) ([]search.Doc, error) {
 		out = append(out, doc)
 	}
 	return out, nil
+}
+
+// Text implements search.TextLoader.
+func (d Docs) Text(txn *store.Txn, id string, max int) (string, error) {
+	body, err := txn.GetHead(bodyKey(id), max)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(body), err
 }
 
 // IDs implements search.Loader.
