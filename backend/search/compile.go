@@ -27,6 +27,21 @@ type marks struct {
 	prefixes []string
 }
 
+// ascii reports whether every marked word and prefix is ASCII.
+func (m *marks) ascii() bool {
+	for t := range m.terms {
+		if !isASCII(t) {
+			return false
+		}
+	}
+	for _, p := range m.prefixes {
+		if !isASCII(p) {
+			return false
+		}
+	}
+	return true
+}
+
 func (m *marks) match(term string) bool {
 	if m.terms[term] {
 		return true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -202,14 +203,76 @@ func tokenMarks(s string, offset int, m *marks) []span {
 	if isASCII(s) {
 		return asciiMarks(s, offset, m)
 	}
+	// Words never span ASCII whitespace, so the text is read a
+	// whitespace-separated chunk at a time: ASCII chunks the fast way, and
+	// the Unicode tokenizer, which costs several times more, only for
+	// chunks that can hold a marked word. When every marked word is ASCII,
+	// as folded words nearly always are, a chunk without ASCII letters or
+	// digits and without characters that fold to them (such as CJK or
+	// Cyrillic text) cannot.
+	asciiTerms := m.ascii()
 	var hits []span
-	for _, t := range snippetTokenizer.Tokenize([]byte(s)) {
-		if m.match(fold(t.Term)) {
-			hits = append(hits, span{offset + t.Start, offset + t.End})
+	for i := 0; i < len(s); {
+		if isASCIISpace(s[i]) {
+			i++
+			continue
 		}
+		j := i + 1
+		for j < len(s) && !isASCIISpace(s[j]) {
+			j++
+		}
+		switch chunk := s[i:j]; {
+		case isASCII(chunk):
+			hits = append(hits, asciiMarks(chunk, offset+i, m)...)
+		case !asciiTerms || mayFoldToASCII(chunk):
+			for _, t := range snippetTokenizer.Tokenize([]byte(chunk)) {
+				if m.match(fold(t.Term)) {
+					hits = append(hits, span{offset + i + t.Start, offset + i + t.End})
+				}
+			}
+		}
+		i = j
 	}
 	return hits
 }
+
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+// mayFoldToASCII reports whether s has an ASCII letter or digit or a
+// character that folds to one.
+func mayFoldToASCII(s string) bool {
+	table := foldsToASCII()
+	for _, r := range s {
+		if r < utf8.RuneSelf && isASCIIWordByte(byte(r)) ||
+			r >= utf8.RuneSelf && r < 0x10000 && table[r>>6]&(1<<(r&63)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// foldsToASCII is a bitset over the Basic Multilingual Plane of the
+// characters the folding filter turns into text with an ASCII letter or
+// digit. It folds nothing beyond that plane.
+var foldsToASCII = sync.OnceValue(func() []uint64 {
+	table := make([]uint64, 0x10000/64)
+	var buf [utf8.UTFMax]byte
+	for r := rune(utf8.RuneSelf); r < 0x10000; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		n := utf8.EncodeRune(buf[:], r)
+		for _, c := range folder.Filter(buf[:n]) {
+			if c < utf8.RuneSelf && isASCIIWordByte(c) {
+				table[r>>6] |= 1 << (r & 63)
+				break
+			}
+		}
+	}
+	return table
+})
 
 // asciiMarks is tokenMarks for ASCII text, where word segmentation comes
 // down to runs of letters, digits and '_' (joined across an apostrophe

@@ -60,3 +60,34 @@ func TestASCIIMarksAgreeWithTokenizer(t *testing.T) {
 		}
 	}
 }
+
+// Reading text with non-ASCII characters a chunk at a time, and skipping
+// chunks that cannot fold to a marked word, finds what tokenizing the
+// whole text finds.
+func TestTokenMarksAgreeWithTokenizer(t *testing.T) {
+	asciiMarks := &marks{terms: map[string]bool{"money": true, "muller": true, "fast": true, "abc": true}, prefixes: []string{"mort"}}
+	cyrillic := &marks{terms: map[string]bool{"деньги": true, "money": true}}
+	texts := []string{
+		"Make MONEY fast: Grüße von Müller, mortgage rates ↓ today!",
+		"赚钱money快速 免费的钱 ｍｏｎｅｙ (fullwidth) ａｂｃ and 数字muller",
+		"Быстрые деньги — ДЕНЬГИ сегодня, money\ttoo\nMoney",
+		"emoji 💰money💰 😀 naïve café Mortgages\u00a0money",
+		"Ｍüller's mortgage\r\n\r\n  — fast,fast;fast money",
+	}
+	for _, m := range []*marks{asciiMarks, cyrillic} {
+		for _, text := range texts {
+			var want []span
+			for _, tk := range snippetTokenizer.Tokenize([]byte(text)) {
+				if m.match(fold(tk.Term)) {
+					want = append(want, span{tk.Start, tk.End})
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("%q: the case marks nothing", text)
+			}
+			if got := tokenMarks(text, 0, m); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%q:\n got %v\nwant %v", text, got, want)
+			}
+		}
+	}
+}
