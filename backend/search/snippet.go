@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"html"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -146,20 +147,8 @@ func findMarks(text string, m *marks, width int) []span {
 	if len(scan) <= 2*width+64 {
 		return tokenMarks(scan, 0, m)
 	}
-	termsASCII := true
-	best := -1
-	for t := range m.terms {
-		termsASCII = termsASCII && isASCII(t)
-		if p := indexWord(scan, t, false); p >= 0 && (best < 0 || p < best) {
-			best = p
-		}
-	}
-	for _, t := range m.prefixes {
-		termsASCII = termsASCII && isASCII(t)
-		if p := indexWord(scan, t, true); p >= 0 && (best < 0 || p < best) {
-			best = p
-		}
-	}
+	termsASCII := m.ascii()
+	best := firstWord(scan, m)
 	if best < 0 {
 		// Folding (ü → u) can hide a match from substring search; the
 		// tokenizer finds it, but costs too much to run over a long
@@ -331,30 +320,76 @@ func isASCII(s string) bool {
 	return true
 }
 
-// indexWord finds the first case-insensitive occurrence of the lower-case
-// ASCII word w in s that stands alone (or starts a word, for a prefix).
-func indexWord(s, w string, prefix bool) int {
-	if w == "" || !isASCII(w) {
-		return -1
+// firstWord returns where the first case-insensitive occurrence in s of a
+// marked ASCII word, standing alone (or starting a word, for a prefix),
+// begins; -1 if there is none. It jumps from one possible first letter to
+// the next with strings.IndexByte, which reads many bytes at a time, and
+// stops at the first match: a body without the words is read at memory
+// speed, not byte by byte.
+func firstWord(s string, m *marks) int {
+	type word struct {
+		w      string
+		prefix bool
 	}
-	first := w[0]
-	for i := 0; i+len(w) <= len(s); i++ {
-		c := s[i]
-		if c|0x20 != first && c != first {
-			continue
+	var words []word
+	var firsts []byte
+	add := func(w string, prefix bool) {
+		if w == "" || !isASCII(w) {
+			return
 		}
-		if !equalFoldASCII(s[i:i+len(w)], w) {
-			continue
+		words = append(words, word{w, prefix})
+		for _, b := range []byte{w[0], upperASCII(w[0])} {
+			if !slices.Contains(firsts, b) {
+				firsts = append(firsts, b)
+			}
 		}
-		if i > 0 && isWordByte(s[i-1]) {
-			continue
-		}
-		if !prefix && i+len(w) < len(s) && isWordByte(s[i+len(w)]) {
-			continue
-		}
-		return i
 	}
-	return -1
+	for t := range m.terms {
+		add(t, false)
+	}
+	for _, p := range m.prefixes {
+		add(p, true)
+	}
+	// next[k] is the next position of firsts[k] at or after pos, len(s)
+	// when there is none, -1 before the first look.
+	next := make([]int, len(firsts))
+	for k := range next {
+		next[k] = -1
+	}
+	for pos := 0; ; {
+		i := len(s)
+		for k, b := range firsts {
+			if next[k] >= 0 && next[k] < pos {
+				next[k] = -1
+			}
+			if next[k] < 0 {
+				next[k] = len(s)
+				if j := strings.IndexByte(s[pos:], b); j >= 0 {
+					next[k] = pos + j
+				}
+			}
+			i = min(i, next[k])
+		}
+		if i == len(s) {
+			return -1
+		}
+		if i == 0 || !isWordByte(s[i-1]) {
+			for _, w := range words {
+				end := i + len(w.w)
+				if end <= len(s) && equalFoldASCII(s[i:end], w.w) && (w.prefix || end == len(s) || !isWordByte(s[end])) {
+					return i
+				}
+			}
+		}
+		pos = i + 1
+	}
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 func equalFoldASCII(a, lower string) bool {

@@ -91,3 +91,29 @@ func TestTokenMarksAgreeWithTokenizer(t *testing.T) {
 		}
 	}
 }
+
+// firstWord finds the earliest marked word that stands alone (a prefix:
+// that starts a word), in any case, whichever of the words it is.
+func TestFirstWord(t *testing.T) {
+	m := &marks{terms: map[string]bool{"linux": true, "perl": true, "1,000": true, "don't": true}, prefixes: []string{"unsub"}}
+	for _, c := range []struct {
+		text string
+		want int
+	}{
+		{"nothing to see", -1},
+		{"Linux", 0},
+		{"xlinux linuxes LINUX", 15},
+		{"superl perl", 7},
+		{"PeRl and linux", 0},
+		{"pay 1,000 now", 4},
+		{"x21,000 then don't", 13},
+		{"resubscribe or Unsubscribe", 15},
+		{"naïve perl", 7},
+		{"_perl perl_ perl.", 12},
+		{"linu", -1},
+	} {
+		if got := firstWord(c.text, m); got != c.want {
+			t.Errorf("firstWord(%q) = %d, want %d", c.text, got, c.want)
+		}
+	}
+}
