@@ -3,11 +3,13 @@ package search
 import (
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
+	zap "github.com/blevesearch/zapx/v16"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
@@ -344,7 +346,9 @@ func floorSeconds(t time.Time, incl bool) int64 {
 type phraseCheck struct {
 	field string
 	lists []segment.PostingsList
-	iters []segment.PostingsIterator
+	// chunks is each list's chunk size (see skipToChunk), 0 if unknown.
+	chunks []uint64
+	iters  []segment.PostingsIterator
 	// cur is each iterator's current posting (nil before the first).
 	cur  []segment.Posting
 	last int64
@@ -377,6 +381,7 @@ func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) 
 			cand.And(bm)
 		}
 		pc.lists = append(pc.lists, pl)
+		pc.chunks = append(pc.chunks, zapChunkSize(pl))
 		if !negated {
 			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: w, docs: bm})
 		}
@@ -415,6 +420,7 @@ func (pc *phraseCheck) holds(doc uint32) (bool, error) {
 		// for the documents between.
 		p := pc.cur[i]
 		if p == nil || p.Number() < uint64(doc) {
+			pc.skipToChunk(i, doc)
 			var err error
 			if p, err = pc.iters[i].Advance(uint64(doc)); err != nil {
 				return false, err
@@ -447,6 +453,38 @@ func (pc *phraseCheck) holds(doc uint32) (bool, error) {
 		ends, next = next, ends
 	}
 	return true, nil
+}
+
+// skipToChunk moves iterator i to the start of doc's chunk when it has not
+// reached that chunk. A zap list keeps frequencies and positions in chunks of documents;
+// to read doc's, Advance steps through the list's documents one by one
+// from where it stands, which over a long list costs far more than the
+// check itself, though only the documents in doc's own chunk need
+// counting. Skipping to the chunk's start leaves exactly those.
+func (pc *phraseCheck) skipToChunk(i int, doc uint32) {
+	size := pc.chunks[i]
+	it, ok := pc.iters[i].(*zap.PostingsIterator)
+	if size == 0 || !ok || it.Actual == nil {
+		return
+	}
+	// Within the chunk of its last posting this is a no-op: it only
+	// moves forward.
+	it.Actual.AdvanceIfNeeded(uint32(uint64(doc) / size * size))
+}
+
+// zapChunkSize is the chunk size zap chose for pl, 0 when pl is not a zap
+// list read with one. zap keeps it unexported; reading it by reflection
+// ties us to its field name, and a renamed field only turns the skip off.
+func zapChunkSize(pl segment.PostingsList) uint64 {
+	zp, ok := pl.(*zap.PostingsList)
+	if !ok || zp == nil {
+		return 0
+	}
+	f := reflect.ValueOf(zp).Elem().FieldByName("chunkSize")
+	if !f.IsValid() || f.Kind() != reflect.Uint64 {
+		return 0
+	}
+	return f.Uint()
 }
 
 // exhausted stands for the end of a postings list.

@@ -161,6 +161,61 @@ func TestPostingsEvaluatorMatchesBleve(t *testing.T) {
 	}
 }
 
+// Phrases are checked on positions read from lists long enough to be kept
+// in several chunks, visited out of document order (newest first): the
+// same documents as Bleve's searchers find.
+func TestPhrasesAcrossChunks(t *testing.T) {
+	e := newEnv(t, search.Options{})
+	rng := rand.New(rand.NewSource(11))
+	words := []string{"alpha", "beta", "gamma", "delta"}
+	var docs []search.Doc
+	for i := range 5000 {
+		var b []string
+		for range 3 + rng.Intn(8) {
+			b = append(b, words[rng.Intn(len(words))])
+		}
+		docs = append(docs, &search.MessageDoc{ID: fmt.Sprintf("m%04d", i), Folder: "INBOX", Subject: "s",
+			Body: strings.Join(b, " "), Date: day("2021-03-01").Add(time.Duration(rng.Intn(5000)) * time.Hour)})
+	}
+	// One batch: one segment, whose lists of 3,000 and more documents zap
+	// cuts into chunks.
+	if err := searchtest.Put(e.st, docs...); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	ctx := context.Background()
+	all := func(r search.Request) []string {
+		var ids []string
+		for {
+			res, err := e.idx.Search(ctx, r)
+			if err != nil {
+				t.Fatalf("%q: %v", r.Query, err)
+			}
+			for _, h := range res.Hits {
+				ids = append(ids, h.ID)
+			}
+			if res.NextCursor == "" {
+				return ids
+			}
+			r.Cursor = res.NextCursor
+		}
+	}
+	for _, q := range []string{`"alpha beta"`, `"beta alpha gamma"`, `"delta delta"`, `"alpha beta" -"gamma delta"`, `"gamma alpha" OR "delta beta"`} {
+		search.SetBleveOnly(e.idx, true)
+		want := all(search.Request{Query: q, Sort: "date", Limit: 200})
+		search.SetBleveOnly(e.idx, false)
+		if len(want) < 300 {
+			t.Fatalf("%s: %d matches; the test needs many", q, len(want))
+		}
+		if got := all(search.Request{Query: q, Sort: "date", Limit: 200}); !slices.Equal(got, want) {
+			t.Errorf("%s newest first: %d hits, want %d; first difference at %d", q, len(got), len(want), firstDiff(got, want))
+		}
+		if got := all(search.Request{Query: q, Limit: 200}); !slices.Equal(sorted(got), sorted(want)) {
+			t.Errorf("%s by relevance: %d hits, want %d", q, len(got), len(want))
+		}
+	}
+}
+
 // Relevance: a word in the subject outranks the same word once in a long
 // body; more of the query's words outrank fewer; equal scores go newest
 // first.
