@@ -456,11 +456,11 @@ func (pc *phraseCheck) holds(doc uint32) (bool, error) {
 }
 
 // skipToChunk moves iterator i to the start of doc's chunk when it has not
-// reached that chunk. A zap list keeps frequencies and positions in chunks of documents;
-// to read doc's, Advance steps through the list's documents one by one
-// from where it stands, which over a long list costs far more than the
-// check itself, though only the documents in doc's own chunk need
-// counting. Skipping to the chunk's start leaves exactly those.
+// reached that chunk. A zap list keeps frequencies and positions in chunks
+// of documents; to read doc's, Advance steps through the list's documents
+// one by one from where it stands, which over a long list costs far more
+// than the check itself, though only the documents in doc's own chunk
+// need counting. Skipping to the chunk's start leaves exactly those.
 func (pc *phraseCheck) skipToChunk(i int, doc uint32) {
 	size := pc.chunks[i]
 	it, ok := pc.iters[i].(*zap.PostingsIterator)
