@@ -63,21 +63,84 @@ func (se *snapshotEval) settle(limit int) error {
 	if n == 0 || n > limit {
 		return nil
 	}
-	for _, r := range se.roots {
-		it := r.set.maybe.Iterator()
-		for it.HasNext() {
-			doc := it.Next()
-			ok, err := r.holds(doc)
-			if err != nil {
-				return err
-			}
-			if ok {
-				r.set.sure.Add(doc)
-			}
+	for i, r := range se.roots {
+		if err := se.settleSegment(i, r); err != nil {
+			return err
 		}
-		r.set.maybe.Clear()
 	}
 	return nil
+}
+
+// settleSplit is how many candidates a segment needs before settle checks
+// them on two goroutines. Tests lower it.
+var settleSplit uint64 = 8192
+
+// settleSegment checks segment i's phrase candidates and moves those that
+// match to the sure set. Many candidates are split in two runs by document
+// number, checked in parallel, the upper run on a second evaluation of the
+// query: phrase checks keep iterators, which cannot be shared, and they
+// reach the upper run's first document at the cost of one chunk.
+func (se *snapshotEval) settleSegment(i int, r *node) error {
+	n := r.set.maybe.GetCardinality()
+	if n == 0 {
+		return nil
+	}
+	if n < settleSplit {
+		confirmed, err := confirm(r, r.set.maybe, 0, math.MaxUint32)
+		if err != nil {
+			return err
+		}
+		r.set.sure.Or(confirmed)
+		r.set.maybe.Clear()
+		return nil
+	}
+	ev := se.segs[i]
+	twin, err := newSegmentEval(ev.seg, ev.deleted, ev.order).eval(se.query, false)
+	if err != nil {
+		return err
+	}
+	mid, err := r.set.maybe.Select(uint32(n / 2))
+	if err != nil {
+		return err
+	}
+	var upper *roaring.Bitmap
+	var upperErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		upper, upperErr = confirm(twin, r.set.maybe, mid, math.MaxUint32)
+	}()
+	lower, err := confirm(r, r.set.maybe, 0, mid)
+	<-done
+	if err = cmp.Or(err, upperErr); err != nil {
+		return err
+	}
+	r.set.sure.Or(lower)
+	r.set.sure.Or(upper)
+	r.set.maybe.Clear()
+	return nil
+}
+
+// confirm returns the documents of cand in [from, to) that root holds,
+// checked in ascending order. It only reads cand.
+func confirm(root *node, cand *roaring.Bitmap, from, to uint32) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	it := cand.Iterator()
+	it.AdvanceIfNeeded(from)
+	for it.HasNext() {
+		doc := it.Next()
+		if doc >= to {
+			break
+		}
+		ok, err := root.holds(doc)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out.Add(doc)
+		}
+	}
+	return out, nil
 }
 
 // snapshot opens a snapshot of the index (callers close it) with the date

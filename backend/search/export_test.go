@@ -33,3 +33,11 @@ func KeepSegments() (restore func()) {
 	}}
 	return func() { bleveConfig = nil }
 }
+
+// SplitSettleAt makes counts check a segment's phrase candidates on two
+// goroutines from n candidates on, until restore is called.
+func SplitSettleAt(n uint64) (restore func()) {
+	old := settleSplit
+	settleSplit = n
+	return func() { settleSplit = old }
+}

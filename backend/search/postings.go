@@ -352,6 +352,16 @@ type phraseCheck struct {
 	// cur is each iterator's current posting (nil before the first).
 	cur  []segment.Posting
 	last int64
+	// ends and next are holds' buffers, kept between documents.
+	ends, next []phrasePlace
+}
+
+// phrasePlace is where the phrase read so far ends in a document: a
+// position within one value of the field (ArrayPositions tell values
+// apart).
+type phrasePlace struct {
+	arr []uint64
+	pos uint64
 }
 
 func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) {
@@ -399,19 +409,14 @@ func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) 
 
 // holds reports whether doc has the phrase.
 func (pc *phraseCheck) holds(doc uint32) (bool, error) {
-	// ends are where the phrase read so far ends: a position within one
-	// value of the field (ArrayPositions tell values apart).
-	type place struct {
-		arr []uint64
-		pos uint64
-	}
 	if int64(doc) < pc.last {
 		for i, pl := range pc.lists {
 			pc.iters[i], pc.cur[i] = pl.Iterator(true, false, true, pc.iters[i]), nil
 		}
 	}
 	pc.last = int64(doc)
-	var ends, next []place
+	ends, next := pc.ends[:0], pc.next[:0]
+	defer func() { pc.ends, pc.next = ends, next }()
 	for i, pl := range pc.lists {
 		if pc.iters[i] == nil {
 			pc.iters[i] = pl.Iterator(true, false, true, nil)
@@ -440,8 +445,8 @@ func (pc *phraseCheck) holds(doc uint32) (bool, error) {
 			if l.Field() != "" && l.Field() != pc.field {
 				continue
 			}
-			at := place{l.ArrayPositions(), l.Pos()}
-			if i == 0 || slices.ContainsFunc(ends, func(e place) bool {
+			at := phrasePlace{l.ArrayPositions(), l.Pos()}
+			if i == 0 || slices.ContainsFunc(ends, func(e phrasePlace) bool {
 				return e.pos+1 == at.pos && slices.Equal(e.arr, at.arr)
 			}) {
 				next = append(next, at)

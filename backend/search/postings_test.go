@@ -220,6 +220,19 @@ func TestPhrasesAcrossChunks(t *testing.T) {
 		if got := all(search.Request{Query: q, Limit: 200}); !slices.Equal(sorted(got), sorted(want)) {
 			t.Errorf("%s by relevance: %d hits, want %d", q, len(got), len(want))
 		}
+		// Counts check every candidate, in two runs checked in parallel
+		// when there are many.
+		for _, split := range []uint64{1 << 40, 100} {
+			restore := search.SplitSettleAt(split)
+			c, err := e.idx.Count(ctx, q, time.Time{})
+			restore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Kinds[search.KindMail] != len(want) {
+				t.Errorf("%s: count %d with candidates split from %d on, want %d", q, c.Kinds[search.KindMail], split, len(want))
+			}
+		}
 	}
 }
 
