@@ -41,3 +41,28 @@ func SplitSettleAt(n uint64) (restore func()) {
 	settleSplit = n
 	return func() { settleSplit = old }
 }
+
+// BodyChunkSizes is, per segment, the chunk size zap chose for the body
+// postings of word, as phrase checks read it (0: not found).
+func BodyChunkSizes(x *Index, word string) []uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	snap, _, err := x.snapshot()
+	if err != nil {
+		panic(err)
+	}
+	defer snap.Close()
+	var out []uint64
+	for _, ss := range snap.Segments() {
+		d, err := ss.Segment().Dictionary(fBody)
+		if err != nil {
+			panic(err)
+		}
+		pl, err := d.PostingsList([]byte(word), nil, nil)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, zapChunkSize(pl))
+	}
+	return out
+}
