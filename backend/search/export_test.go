@@ -1,5 +1,7 @@
 package search
 
+import "github.com/blevesearch/bleve/v2/index/scorch"
+
 // SetBleveOnly makes x answer queries with Bleve's searchers alone.
 func SetBleveOnly(x *Index, on bool) {
 	x.mu.Lock()
@@ -10,6 +12,17 @@ func SetBleveOnly(x *Index, on bool) {
 // DeletedDocs is how many deleted documents the index's segments still
 // hold, and how many segments there are.
 func DeletedDocs(x *Index) (deleted, segments int) {
+	for _, ss := range segmentsOf(x) {
+		if d := ss.Deleted(); d != nil {
+			deleted += int(d.GetCardinality())
+		}
+		segments++
+	}
+	return deleted, segments
+}
+
+// segmentsOf is the segments of x's current snapshot.
+func segmentsOf(x *Index) []*scorch.SegmentSnapshot {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	snap, _, err := x.snapshot()
@@ -17,12 +30,7 @@ func DeletedDocs(x *Index) (deleted, segments int) {
 		panic(err)
 	}
 	defer snap.Close()
-	for _, ss := range snap.Segments() {
-		if d := ss.Deleted(); d != nil {
-			deleted += int(d.GetCardinality())
-		}
-	}
-	return deleted, len(snap.Segments())
+	return snap.Segments()
 }
 
 // KeepSegments stops Bleve from merging the segments of indexes opened
@@ -45,15 +53,8 @@ func SplitSettleAt(n uint64) (restore func()) {
 // BodyChunkSizes is, per segment, the chunk size zap chose for the body
 // postings of word, as phrase checks read it (0: not found).
 func BodyChunkSizes(x *Index, word string) []uint64 {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	snap, _, err := x.snapshot()
-	if err != nil {
-		panic(err)
-	}
-	defer snap.Close()
 	var out []uint64
-	for _, ss := range snap.Segments() {
+	for _, ss := range segmentsOf(x) {
 		d, err := ss.Segment().Dictionary(fBody)
 		if err != nil {
 			panic(err)
