@@ -25,8 +25,12 @@ type snapshotEval struct {
 
 // evalSnapshot opens a snapshot of the index and evaluates q on it;
 // callers close the result. It returns errUnsupported for an index or a
-// query the postings evaluator does not handle. Callers hold x.mu.
+// query the postings evaluator does not handle, and when a test has set
+// bleveOnly. Callers hold x.mu.
 func (x *Index) evalSnapshot(q query.Query) (*snapshotEval, error) {
+	if x.bleveOnly {
+		return nil, errUnsupported
+	}
 	snap, orders, err := x.snapshot()
 	if err != nil {
 		return nil, err
@@ -157,7 +161,7 @@ func (x *Index) snapshot() (*scorch.IndexSnapshot, []*dateOrder, error) {
 	}
 	snap, ok := r.(*scorch.IndexSnapshot)
 	if !ok {
-		snap.Close()
+		r.Close()
 		return nil, nil, errUnsupported
 	}
 	segs := make([]segment.Segment, len(snap.Segments()))

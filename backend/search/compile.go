@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -256,19 +257,9 @@ func orNone(q query.Query) query.Query {
 func filtersOnly(e Expr) bool {
 	switch e := e.(type) {
 	case *AndExpr:
-		for _, it := range e.Items {
-			if !filtersOnly(it) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(e.Items, notFilter)
 	case *OrExpr:
-		for _, it := range e.Items {
-			if !filtersOnly(it) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(e.Items, notFilter)
 	case *NotExpr:
 		return true
 	case *TermExpr:
@@ -276,3 +267,5 @@ func filtersOnly(e Expr) bool {
 	}
 	return false
 }
+
+func notFilter(e Expr) bool { return !filtersOnly(e) }

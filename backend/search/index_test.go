@@ -117,6 +117,28 @@ func (e *env) search(t *testing.T, r search.Request) *search.Result {
 	return res
 }
 
+// pages follows r's cursors to the end: the hits' kind:id and scores, and
+// the first page.
+func (e *env) pages(t *testing.T, r search.Request) (ids []string, scores []float64, first *search.Result) {
+	t.Helper()
+	for range 1000 {
+		res := e.search(t, r)
+		if first == nil {
+			first = res
+		}
+		for _, h := range res.Hits {
+			ids = append(ids, string(h.Kind)+":"+h.ID)
+			scores = append(scores, h.Score)
+		}
+		if res.NextCursor == "" {
+			return ids, scores, first
+		}
+		r.Cursor = res.NextCursor
+	}
+	t.Fatalf("%q: the cursors do not end", r.Query)
+	return nil, nil, nil
+}
+
 func ids(res *search.Result) []string {
 	var out []string
 	for _, h := range res.Hits {

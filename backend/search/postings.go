@@ -182,6 +182,12 @@ func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
 		if q.Should != nil || q.Filter != nil {
 			return nil, errUnsupported
 		}
+		if q.MustNot == nil {
+			if q.Must == nil {
+				return &node{op: opLeaf, set: sureSet(s.live.Clone())}, nil
+			}
+			return s.eval(q.Must, negated)
+		}
 		// andNot copies m's sets, so the live documents need no copy.
 		m := &node{op: opLeaf, set: sureSet(s.live)}
 		if q.Must != nil {
@@ -189,12 +195,6 @@ func (s *segmentEval) eval(q query.Query, negated bool) (*node, error) {
 			if m, err = s.eval(q.Must, negated); err != nil {
 				return nil, err
 			}
-		}
-		if q.MustNot == nil {
-			if q.Must == nil {
-				m.set = sureSet(s.live.Clone())
-			}
-			return m, nil
 		}
 		x, err := s.eval(q.MustNot, !negated)
 		if err != nil {
@@ -216,8 +216,8 @@ func (s *segmentEval) dated(from, to int64) *node {
 
 func (s *segmentEval) and(qs []query.Query, negated bool) (*node, error) {
 	parts := make([]*node, 0, len(qs))
-	// after: and before: together are one range: one pass over the
-	// dates instead of two, and no intersection.
+	// after: and before: together are one range: one run of the date
+	// order instead of two, and no intersection.
 	from, to, ranges := minRangeSecs, maxRangeSecs, 0
 	for _, q := range qs {
 		if r, ok := q.(*query.DateRangeQuery); ok && r.FieldVal == fDate {
@@ -340,9 +340,9 @@ func floorSeconds(t time.Time, incl bool) int64 {
 
 // phraseCheck decides whether a document holds a phrase: its words at
 // consecutive positions of one field value. Postings can only be read
-// forwards (and reaching a document reads every posting before it), so
-// documents are best checked in ascending order; a smaller one than the
-// last starts the reading over.
+// forwards (reaching a document reads the postings before it in its
+// chunk, see skipToChunk), so documents are best checked in ascending
+// order; a smaller one than the last starts the reading over.
 type phraseCheck struct {
 	field string
 	lists []segment.PostingsList
@@ -377,9 +377,8 @@ func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) 
 	if len(words) == 0 {
 		return &node{op: opLeaf, set: sureSet(roaring.New())}, nil
 	}
-	pc := &phraseCheck{field: q.FieldVal}
+	pc := &phraseCheck{field: q.FieldVal, last: -1}
 	var cand *roaring.Bitmap
-	n := &node{op: opPhrase, phrase: pc}
 	for _, w := range words {
 		bm, pl, err := s.postings(q.FieldVal, w)
 		if err != nil {
@@ -396,15 +395,12 @@ func (s *segmentEval) phrase(q *query.PhraseQuery, negated bool) (*node, error) 
 			s.terms = append(s.terms, &scoredTerm{field: q.FieldVal, term: w, docs: bm})
 		}
 	}
+	if len(words) == 1 {
+		return &node{op: opLeaf, set: sureSet(cand)}, nil
+	}
 	pc.iters = make([]segment.PostingsIterator, len(words))
 	pc.cur = make([]segment.Posting, len(words))
-	pc.last = -1
-	if len(words) == 1 {
-		n.op, n.set = opLeaf, sureSet(cand)
-		return n, nil
-	}
-	n.set = matchSet{sure: roaring.New(), maybe: cand}
-	return n, nil
+	return &node{op: opPhrase, set: matchSet{sure: roaring.New(), maybe: cand}, phrase: pc}, nil
 }
 
 // holds reports whether doc has the phrase.

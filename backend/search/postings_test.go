@@ -96,42 +96,19 @@ func TestPostingsEvaluatorMatchesBleve(t *testing.T) {
 		"stage:s1", "stage:\"stage 2\" alpha", "-in:inbox -is:unread", "lead", "alpha OR -beta",
 	}
 	ctx := context.Background()
-	pages := func(r search.Request) ([]string, []float64, *search.Result) {
-		var ids []string
-		var scores []float64
-		var first *search.Result
-		for range 200 {
-			res, err := e.idx.Search(ctx, r)
-			if err != nil {
-				t.Fatalf("%q: %v", r.Query, err)
-			}
-			if first == nil {
-				first = res
-			}
-			for _, h := range res.Hits {
-				ids = append(ids, string(h.Kind)+":"+h.ID)
-				scores = append(scores, h.Score)
-			}
-			if res.NextCursor == "" {
-				break
-			}
-			r.Cursor = res.NextCursor
-		}
-		return ids, scores, first
-	}
 	for _, q := range queries {
 		for _, kind := range []search.Kind{"", search.KindMail} {
 			name := fmt.Sprintf("%q kind %q", q, kind)
 			search.SetBleveOnly(e.idx, true)
-			wantNewest, _, wantFirst := pages(search.Request{Query: q, Kind: kind, Sort: "date", Limit: 37})
-			wantBest, _, _ := pages(search.Request{Query: q, Kind: kind, Limit: 37})
+			wantNewest, _, wantFirst := e.pages(t, search.Request{Query: q, Kind: kind, Sort: "date", Limit: 37})
+			wantBest, _, _ := e.pages(t, search.Request{Query: q, Kind: kind, Limit: 37})
 			wantCounts, err := e.idx.Count(ctx, q, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			search.SetBleveOnly(e.idx, false)
 
-			gotNewest, _, gotFirst := pages(search.Request{Query: q, Kind: kind, Sort: "date", Limit: 37})
+			gotNewest, _, gotFirst := e.pages(t, search.Request{Query: q, Kind: kind, Sort: "date", Limit: 37})
 			if !slices.Equal(gotNewest, wantNewest) {
 				t.Errorf("%s newest first: %d hits, want %d; first difference at %d", name, len(gotNewest), len(wantNewest), firstDiff(gotNewest, wantNewest))
 			}
@@ -141,7 +118,7 @@ func TestPostingsEvaluatorMatchesBleve(t *testing.T) {
 			if !strings.Contains(q, `"`) && !strings.Contains(q, "from:") && !gotFirst.TotalExact {
 				t.Errorf("%s: total not exact for a query without phrases", name)
 			}
-			gotBest, scores, _ := pages(search.Request{Query: q, Kind: kind, Limit: 37})
+			gotBest, scores, _ := e.pages(t, search.Request{Query: q, Kind: kind, Limit: 37})
 			if !slices.Equal(sorted(gotBest), sorted(wantBest)) {
 				t.Errorf("%s by relevance: %d hits, want %d", name, len(gotBest), len(wantBest))
 			}
@@ -197,20 +174,8 @@ func TestPhrasesAcrossChunks(t *testing.T) {
 	}
 	ctx := context.Background()
 	all := func(r search.Request) []string {
-		var ids []string
-		for {
-			res, err := e.idx.Search(ctx, r)
-			if err != nil {
-				t.Fatalf("%q: %v", r.Query, err)
-			}
-			for _, h := range res.Hits {
-				ids = append(ids, h.ID)
-			}
-			if res.NextCursor == "" {
-				return ids
-			}
-			r.Cursor = res.NextCursor
-		}
+		ids, _, _ := e.pages(t, r)
+		return ids
 	}
 	for _, q := range []string{`"alpha beta"`, `"beta alpha gamma"`, `"delta delta"`, `"alpha beta" -"gamma delta"`, `"gamma alpha" OR "delta beta"`} {
 		search.SetBleveOnly(e.idx, true)

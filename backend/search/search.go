@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -185,7 +187,7 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 
 	res, err := x.searchPostings(main, r, cur)
-	if errors.Is(err, errUnsupported) || x.bleveOnly {
+	if errors.Is(err, errUnsupported) {
 		res, err = x.searchBleve(ctx, main, r, cur)
 	}
 	if err != nil {
@@ -328,10 +330,6 @@ func (x *Index) Count(ctx context.Context, q string, now time.Time) (*Counts, er
 // count runs q for its facets alone. Callers hold x.mu for reading.
 func (x *Index) count(ctx context.Context, q query.Query) (*Counts, error) {
 	se, err := x.evalSnapshot(q)
-	if x.bleveOnly && err == nil {
-		se.Close()
-		err = errUnsupported
-	}
 	if err == nil {
 		defer se.Close()
 		// Counts need every phrase candidate checked; in document order
@@ -375,28 +373,20 @@ func countsFrom(f *bsearch.FacetResult) *Counts {
 // countsFromTerms turns counts per facet term into Counts.
 func countsFromTerms(terms map[string]int) *Counts {
 	c := &Counts{Kinds: map[Kind]int{KindMail: 0, KindLead: 0}, Folders: []FolderCount{}, Stages: []StageCount{}}
-	keys := make([]string, 0, len(terms))
-	for t := range terms {
-		keys = append(keys, t)
-	}
-	sort.Strings(keys)
-	for _, term := range keys {
-		t := struct {
-			Term  string
-			Count int
-		}{term, terms[term]}
-		parts := strings.SplitN(t.Term, facetSep, 3)
+	for _, term := range slices.Sorted(maps.Keys(terms)) {
+		count := terms[term]
+		parts := strings.SplitN(term, facetSep, 3)
 		if len(parts) != 3 {
 			continue
 		}
 		k := Kind(parts[0])
-		c.Kinds[k] += t.Count
+		c.Kinds[k] += count
 		switch k {
 		case KindMail:
-			c.Folders = append(c.Folders, FolderCount{Account: parts[1], Folder: parts[2], Count: t.Count})
+			c.Folders = append(c.Folders, FolderCount{Account: parts[1], Folder: parts[2], Count: count})
 		case KindLead:
 			if parts[1] != "" || parts[2] != "" {
-				c.Stages = append(c.Stages, StageCount{Stage: parts[1], Name: parts[2], Count: t.Count})
+				c.Stages = append(c.Stages, StageCount{Stage: parts[1], Name: parts[2], Count: count})
 			}
 		}
 	}
